@@ -1,0 +1,54 @@
+# Two commands do all set-up on a fresh machine: `make forecast` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTHON ?=
+PYENV_ROOT ?= $(HOME)/.pyenv
+CASE ?= data/cases/panjshir_2021.yaml
+OUT ?= out/panjshir_2021
+
+.PHONY: forecast test test-slow lint bench clean venv
+
+# Python >= 3.12 (PyMC 6 needs it): $(PYTHON) if given, else python3.13, python3.12,
+# then pyenv's installed versions, newest first.
+define find_python
+for c in $(PYTHON) python3.13 python3.12 python3 \
+         $$(ls -d $(PYENV_ROOT)/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
+  if "$$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then \
+    echo "$$c"; break; \
+  fi; \
+  if [ -n "$(PYTHON)" ] && [ "$$c" = "$(PYTHON)" ]; then \
+    echo "PYTHON=$(PYTHON) is not a Python >= 3.12" >&2; exit 1; \
+  fi; \
+done
+endef
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@py=$$($(find_python)); \
+	if [ -z "$$py" ]; then echo "no Python >= 3.12 found: set PYTHON=/path/to/python3.12" >&2; exit 1; fi; \
+	if [ ! -x $(PY) ]; then echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,dask]'
+	@touch $(STAMP)
+
+forecast: $(STAMP)
+	$(VENV)/bin/forecast data check
+	$(VENV)/bin/forecast case check $(CASE)
+
+test: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check forecast models tests benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,270 @@
+"""Load and validate the reference class of historical holdouts (``data/holdouts.csv``).
+
+Duration convention: T = days from ``start_date`` to ``end_date`` (at least 1 day). Outcomes in
+:data:`~forecast.indicators.EVENT_OUTCOMES` are events; the others are right-censored at
+``end_date``; ``ongoing`` rows are censored at the dataset's ``data_date``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import InputError
+from forecast.indicators import (
+    CATEGORIES,
+    DATE_PRECISIONS,
+    EVENT_OUTCOMES,
+    OUTCOMES,
+    Indicators,
+    Range,
+)
+
+COLUMNS: tuple[str, ...] = (
+    "case_id", "name", "source", "start_date", "end_date", "date_precision", "outcome",
+    "defender_strength_low", "defender_strength_high",
+    "attacker_strength_low", "attacker_strength_high",
+    "terrain", "encircled", "approach_routes", "external_support", "population",
+    "conflict_type", "notes",
+)
+REQUIRED_VALUES: tuple[str, ...] = (
+    "case_id", "name", "source", "start_date", "date_precision", "outcome",
+)
+STRENGTHS: tuple[str, ...] = ("defender_strength", "attacker_strength")
+
+#: Where ongoing holdouts are censored unless the caller says otherwise (documented in data/README.md).
+DEFAULT_DATA_DATE = date(2024, 12, 31)
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "holdouts.csv"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated reference class.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        One row per case: the CSV columns typed (dates as ``datetime64``, strengths and population
+        as float with NaN for unknown, categories as ordered ``Categorical``), plus
+        ``duration_days`` (float, >= 1) and ``event`` (bool; False = right-censored).
+    path : str
+        Where it was read from.
+    sha256 : str
+        Hash of the file's bytes and the data date: the dataset's identity in stamps.
+    data_date : datetime.date
+        Where ``ongoing`` rows are censored.
+    """
+
+    frame: pd.DataFrame
+    path: str
+    sha256: str
+    data_date: date
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def durations(self) -> np.ndarray:
+        """Durations in days (float)."""
+        return self.frame["duration_days"].to_numpy(dtype=float)
+
+    @property
+    def events(self) -> np.ndarray:
+        """True where the holdout ended (fell), False where right-censored."""
+        return self.frame["event"].to_numpy(dtype=bool)
+
+    def indicators(self, i: int) -> Indicators:
+        """The indicators of row ``i`` (positional)."""
+        row = self.frame.iloc[i]
+        return indicators_from_row(row)
+
+    def subset(self, mask: np.ndarray) -> Dataset:
+        """The cases where ``mask`` is true, with a hash that says so."""
+        frame = self.frame.loc[np.asarray(mask, dtype=bool)].reset_index(drop=True)
+        digest = hashlib.sha256(
+            (self.sha256 + ",".join(frame["case_id"])).encode()
+        ).hexdigest()
+        return Dataset(frame=frame, path=self.path, sha256=digest, data_date=self.data_date)
+
+
+def indicators_from_row(row: pd.Series) -> Indicators:
+    """Build :class:`Indicators` from one typed dataset row."""
+
+    def rng(prefix: str) -> Range | None:
+        lo, hi = row[f"{prefix}_low"], row[f"{prefix}_high"]
+        return None if pd.isna(lo) else Range(float(lo), float(hi))
+
+    pop = row["population"]
+    cats = {name: (None if pd.isna(row[name]) else str(row[name])) for name in CATEGORIES}
+    return Indicators(
+        **cats,
+        defender_strength=rng("defender_strength"),
+        attacker_strength=rng("attacker_strength"),
+        population=None if pd.isna(pop) else Range(float(pop), float(pop)),
+    )
+
+
+def load_holdouts(path: str | Path | None = None, *, data_date: date = DEFAULT_DATA_DATE) -> Dataset:
+    """Read and validate a holdouts CSV.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        The CSV (default: the shipped ``data/holdouts.csv``).
+    data_date : datetime.date
+        Censoring date for ``ongoing`` rows.
+
+    Raises
+    ------
+    InputError
+        Naming the file, line, column and rule, for: a missing file or column, an empty file, a
+        malformed line, an unparseable date, an end before its start, an unknown category or
+        outcome, a negative or non-numeric strength, low > high, a duplicate ``case_id``, a
+        missing required value.
+    """
+    path = Path(path) if path is not None else DEFAULT_PATH
+    label = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(label, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(label, "is a directory, not a CSV file") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(label, f"not UTF-8 text (byte {exc.start})") from None
+    rows = _read_rows(text, label)
+    records, seen = [], {}
+    for line, rec in rows:
+        out = _validate_row(rec, line, label, data_date)
+        if out["case_id"] in seen:
+            raise InputError(
+                f"{label}, line {line}, column 'case_id'",
+                f"duplicate case_id '{out['case_id']}' (first on line {seen[out['case_id']]})",
+            )
+        seen[out["case_id"]] = line
+        records.append(out)
+    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS) + ["duration_days", "event"])
+    for col in ("start_date", "end_date"):
+        frame[col] = pd.to_datetime(frame[col])
+    for name, levels in CATEGORIES.items():
+        frame[name] = pd.Categorical(frame[name], categories=levels, ordered=False)
+    digest = hashlib.sha256(raw + data_date.isoformat().encode()).hexdigest()
+    return Dataset(frame=frame, path=label, sha256=digest, data_date=data_date)
+
+
+def _read_rows(text: str, label: str) -> list[tuple[int, dict[str, str]]]:
+    if not text.strip():
+        raise InputError(label, "file is empty (expected a header line and at least one case)")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+        header = [h.strip() for h in header]
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise InputError(f"{label}, line 1", f"missing required column '{missing[0]}'")
+        unknown = [h for h in header if h not in COLUMNS]
+        if unknown:
+            raise InputError(f"{label}, line 1", f"unknown column '{unknown[0]}'")
+        rows = []
+        for fields in reader:
+            line = reader.line_num
+            if not fields or all(not f.strip() for f in fields):
+                continue
+            if len(fields) != len(header):
+                raise InputError(
+                    f"{label}, line {line}",
+                    f"has {len(fields)} fields, the header has {len(header)}",
+                )
+            rows.append((line, {h: f.strip() for h, f in zip(header, fields, strict=True)}))
+    except csv.Error as exc:
+        raise InputError(f"{label}, line {reader.line_num}", f"malformed CSV ({exc})") from None
+    if not rows:
+        raise InputError(label, "has a header but no cases")
+    return rows
+
+
+def parse_date(value: str, where: str) -> date:
+    """Parse an ISO date ``YYYY-MM-DD`` or raise :class:`InputError` at ``where``."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(where, f"'{value}' is not an ISO date (YYYY-MM-DD)") from None
+
+
+def parse_count(value: str, where: str) -> float:
+    """Parse a non-negative whole count (people) or raise :class:`InputError` at ``where``."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise InputError(where, f"'{value}' is not a number") from None
+    if not np.isfinite(number) or number < 0:
+        raise InputError(where, f"{value} is negative or not finite; counts must be >= 0")
+    return number
+
+
+def _validate_row(rec: dict[str, str], line: int, label: str, data_date: date) -> dict:
+    cid = rec.get("case_id", "")
+    here = f"{label}, line {line}" + (f" (case_id '{cid}')" if cid else "")
+
+    def at(col: str) -> str:
+        return f"{here}, column '{col}'"
+
+    for col in REQUIRED_VALUES:
+        if not rec[col]:
+            raise InputError(at(col), "is required but empty")
+    out: dict = dict(rec)
+    if rec["outcome"] not in OUTCOMES:
+        raise InputError(at("outcome"), f"'{rec['outcome']}' is not one of {', '.join(OUTCOMES)}")
+    if rec["date_precision"] not in DATE_PRECISIONS:
+        raise InputError(
+            at("date_precision"),
+            f"'{rec['date_precision']}' is not one of {', '.join(DATE_PRECISIONS)}",
+        )
+    start = parse_date(rec["start_date"], at("start_date"))
+    if rec["end_date"]:
+        end = parse_date(rec["end_date"], at("end_date"))
+        if end < start:
+            raise InputError(at("end_date"), f"{end} is before start_date {start}")
+    elif rec["outcome"] != "ongoing":
+        raise InputError(at("end_date"), "is empty; only an 'ongoing' holdout may have no end date")
+    else:
+        end = None
+    if rec["outcome"] == "ongoing" and end is not None:
+        raise InputError(at("end_date"), "must be empty for an 'ongoing' holdout")
+    stop = end if end is not None else data_date
+    if stop < start:
+        raise InputError(at("start_date"), f"{start} is after the data date {data_date}")
+    out["start_date"], out["end_date"] = start, end
+    out["duration_days"] = float(max((stop - start).days, 1))
+    out["event"] = rec["outcome"] in EVENT_OUTCOMES
+    for prefix in STRENGTHS:
+        lo_col, hi_col = f"{prefix}_low", f"{prefix}_high"
+        lo_s, hi_s = rec[lo_col], rec[hi_col]
+        if bool(lo_s) != bool(hi_s):
+            empty = hi_col if lo_s else lo_col
+            raise InputError(at(empty), "is empty while its pair is given; give both or neither")
+        if lo_s:
+            lo, hi = parse_count(lo_s, at(lo_col)), parse_count(hi_s, at(hi_col))
+            if lo > hi:
+                raise InputError(at(lo_col), f"low {lo_s} is greater than high {hi_s}")
+            if prefix == "defender_strength" and lo == 0:
+                raise InputError(at(lo_col), "a holdout has at least one defender")
+        else:
+            lo = hi = np.nan
+        out[lo_col], out[hi_col] = lo, hi
+    out["population"] = parse_count(rec["population"], at("population")) if rec["population"] else np.nan
+    for name, levels in CATEGORIES.items():
+        value = rec[name]
+        if value and value not in levels:
+            raise InputError(at(name), f"'{value}' is not one of {', '.join(levels)}")
+        out[name] = value or None
+    return out

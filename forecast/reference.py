@@ -1,0 +1,96 @@
+"""The reference class on its own: counts, medians and the Kaplan–Meier survival curve.
+
+Kaplan–Meier comes from lifelines (a well-kept implementation), not from code written here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from lifelines import KaplanMeierFitter
+
+from forecast.data import Dataset
+
+
+@dataclass(frozen=True)
+class ReferenceSummary:
+    """What ``forecast data check`` prints.
+
+    ``km_median_days`` is the Kaplan–Meier median duration (days; ``inf`` if the curve never
+    drops to 0.5) with its 95% confidence interval; ``by_outcome`` has the count and median
+    recorded duration for each outcome (censored rows' durations are times held, not lifetimes).
+    """
+
+    path: str
+    cases: int
+    events: int
+    censored: int
+    first_start: str
+    last_start: str
+    km_median_days: float
+    km_median_ci: tuple[float, float]
+    by_outcome: pd.DataFrame
+    missing: dict[str, int]
+
+
+def kaplan_meier(dataset: Dataset) -> KaplanMeierFitter:
+    """Fit the Kaplan–Meier estimator (lifelines) to the dataset's durations and events."""
+    km = KaplanMeierFitter(label="reference class")
+    km.fit(dataset.durations, event_observed=dataset.events)
+    return km
+
+
+def summarize(dataset: Dataset) -> ReferenceSummary:
+    """Summarize a dataset: counts, Kaplan–Meier median, medians by outcome, missing values."""
+    from lifelines.utils import median_survival_times
+
+    km = kaplan_meier(dataset)
+    ci = median_survival_times(km.confidence_interval_)
+    frame = dataset.frame
+    by_outcome = (
+        frame.groupby("outcome", sort=False)["duration_days"]
+        .agg(cases="count", median_days="median")
+        .reset_index()
+    )
+    by_outcome["event"] = by_outcome["outcome"].isin(frame.loc[frame["event"], "outcome"])
+    missing = {
+        col: int(frame[col].isna().sum())
+        for col in ("defender_strength_low", "attacker_strength_low", "population",
+                    "terrain", "encircled", "approach_routes", "external_support", "conflict_type")
+    }
+    return ReferenceSummary(
+        path=dataset.path,
+        cases=len(frame),
+        events=int(frame["event"].sum()),
+        censored=int((~frame["event"]).sum()),
+        first_start=str(frame["start_date"].min().date()),
+        last_start=str(frame["start_date"].max().date()),
+        km_median_days=float(km.median_survival_time_),
+        km_median_ci=(float(ci.iloc[0, 0]), float(ci.iloc[0, 1])),
+        by_outcome=by_outcome,
+        missing=missing,
+    )
+
+
+def format_summary(s: ReferenceSummary) -> str:
+    """Render a :class:`ReferenceSummary` as plain text."""
+
+    def days(x: float) -> str:
+        return "not reached" if not np.isfinite(x) else f"{x:,.0f} d"
+
+    lines = [
+        f"reference class: {s.path}",
+        f"  cases {s.cases}  events {s.events}  censored {s.censored}"
+        f"  (starts {s.first_start} .. {s.last_start})",
+        f"  Kaplan-Meier median duration {days(s.km_median_days)}"
+        f"  (95% CI {days(s.km_median_ci[0])} .. {days(s.km_median_ci[1])})",
+        "  by outcome:                 cases   median recorded duration",
+    ]
+    for row in s.by_outcome.itertuples():
+        kind = "event" if row.event else "censored"
+        lines.append(f"    {row.outcome:<22}{kind:>9} {row.cases:>4}   {days(row.median_days)}")
+    unknown = ", ".join(f"{k} {v}" for k, v in s.missing.items() if v)
+    lines.append(f"  unknown values (flagged, not filled): {unknown or 'none'}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Bayesian duration models, one per file, one interface; see models.base."""
