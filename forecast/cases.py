@@ -127,7 +127,7 @@ def parse_case(doc: dict[str, Any], label: str = "<case>") -> Case:
     as_of = _date(doc["as_of"], f"{label}, key 'as_of'")
     outcome = _outcome(doc["outcome"], start, label) if doc.get("outcome") is not None else None
     _check_as_of(as_of, start, outcome, f"{label}, key 'as_of'")
-    indicators, sources = _indicators(doc["indicators"], f"{label}, key 'indicators'")
+    indicators, sources = _indicators(doc["indicators"], label)
     raw_statements = doc.get("statements") or []
     if not isinstance(raw_statements, list):
         raise InputError(f"{label}, key 'statements'", "must be a list of statements")
@@ -196,20 +196,25 @@ def _number(value: Any, where: str) -> float:
     return float(value)
 
 
-def _indicators(raw: Any, where: str) -> tuple[Indicators, dict[str, str]]:
+def _key(label: str, path: str) -> str:
+    return f"{label}, key '{path}'"
+
+
+def _indicators(raw: Any, label: str) -> tuple[Indicators, dict[str, str]]:
     if not isinstance(raw, dict):
-        raise InputError(where, "must be a mapping of indicator names to values")
+        raise InputError(_key(label, "indicators"), "must be a mapping of indicator names to values")
     allowed = set(CATEGORIES) | set(RANGE_INDICATORS)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for name, spec in raw.items():
-        here = f"{where}.{name}"
+        path = f"indicators.{name}"
+        here = _key(label, path)
         if name not in allowed:
             raise InputError(here, f"unknown indicator (known: {', '.join(sorted(allowed))})")
         if isinstance(spec, dict):
             extra = set(spec) - {"value", "low", "high", "source", "note"}
             if extra:
-                raise InputError(f"{here}.{sorted(extra)[0]}", "unknown key (allowed: value, low, high, source, note)")
+                raise InputError(_key(label, f"{path}.{sorted(extra)[0]}"), "unknown key (allowed: value, low, high, source, note)")
             if spec.get("source"):
                 sources[name] = str(spec["source"])
         else:
@@ -228,11 +233,12 @@ def _indicators(raw: Any, where: str) -> tuple[Indicators, dict[str, str]]:
             elif "low" in spec or "high" in spec:
                 if "low" not in spec or "high" not in spec:
                     raise InputError(here, "a range needs both 'low' and 'high'")
-                lo, hi = _number(spec["low"], f"{here}.low"), _number(spec["high"], f"{here}.high")
+                lo = _number(spec["low"], _key(label, f"{path}.low"))
+                hi = _number(spec["high"], _key(label, f"{path}.high"))
                 if lo > hi:
-                    raise InputError(f"{here}.low", f"low {lo:g} is greater than high {hi:g}")
+                    raise InputError(_key(label, f"{path}.low"), f"low {lo:g} is greater than high {hi:g}")
                 if name == "defender_strength" and lo == 0:
-                    raise InputError(f"{here}.low", "a holdout has at least one defender")
+                    raise InputError(_key(label, f"{path}.low"), "a holdout has at least one defender")
                 values[name] = Range(lo, hi)
     return Indicators(**values), sources
 
@@ -268,18 +274,18 @@ def _statement(raw: Any, where: str) -> Statement:
 
 
 def _outcome(raw: Any, start: date, label: str) -> Outcome:
-    where = f"{label}, key 'outcome'"
+    where = _key(label, "outcome")
     if not isinstance(raw, dict):
         raise InputError(where, "must be a mapping (status, end_date, note, source)")
     _check_keys(raw, _OUTCOME_KEYS, ("status",), where)
     status = raw["status"]
     if status not in OUTCOMES:
-        raise InputError(f"{where}.status", f"'{status}' is not one of {', '.join(OUTCOMES)}")
+        raise InputError(_key(label, "outcome.status"), f"'{status}' is not one of {', '.join(OUTCOMES)}")
     end = None
     if status != "ongoing":
         if raw.get("end_date") is None:
-            raise InputError(f"{where}.end_date", f"is required for status '{status}'")
-        end = _date(raw["end_date"], f"{where}.end_date")
+            raise InputError(_key(label, "outcome.end_date"), f"is required for status '{status}'")
+        end = _date(raw["end_date"], _key(label, "outcome.end_date"))
         if end < start:
-            raise InputError(f"{where}.end_date", f"{end} is before start_date {start}")
+            raise InputError(_key(label, "outcome.end_date"), f"{end} is before start_date {start}")
     return Outcome(status=status, end_date=end, note=raw.get("note"), source=raw.get("source"))
