@@ -1,0 +1,39 @@
+"""Log-logistic AFT: W is standard logistic, S_W(z) = 1 / (1 + e^z); heavier tail than Weibull."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.base import DurationModel
+
+
+class LogLogisticAFT(DurationModel):
+    name = "loglogistic"
+    description = "log-logistic accelerated failure time; heavier right tail, hazard can fall"
+
+    @staticmethod
+    def logpdf_w_pt(z):
+        import pytensor.tensor as pt
+
+        return -pt.softplus(z) - pt.softplus(-z)
+
+    @staticmethod
+    def logsf_w_pt(z):
+        import pytensor.tensor as pt
+
+        return -pt.softplus(z)
+
+    @staticmethod
+    def logpdf_w(z):
+        return -np.logaddexp(0.0, z) - np.logaddexp(0.0, -z)
+
+    @staticmethod
+    def logsf_w(z):
+        return -np.logaddexp(0.0, z)
+
+    @staticmethod
+    def isf_w(u):
+        return np.log1p(-u) - np.log(u)
+
+
+MODEL = LogLogisticAFT

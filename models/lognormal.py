@@ -1,0 +1,39 @@
+"""Log-normal AFT: W is standard normal; the hazard rises then falls."""
+
+from __future__ import annotations
+
+from scipy import stats
+
+from models.base import DurationModel
+
+
+class LogNormalAFT(DurationModel):
+    name = "lognormal"
+    description = "log-normal accelerated failure time; hazard rises then falls"
+
+    @staticmethod
+    def logpdf_w_pt(z):
+        import pymc as pm
+
+        return pm.logp(pm.Normal.dist(0.0, 1.0), z)
+
+    @staticmethod
+    def logsf_w_pt(z):
+        import pymc as pm
+
+        return pm.logcdf(pm.Normal.dist(0.0, 1.0), -z)
+
+    @staticmethod
+    def logpdf_w(z):
+        return stats.norm.logpdf(z)
+
+    @staticmethod
+    def logsf_w(z):
+        return stats.norm.logsf(z)
+
+    @staticmethod
+    def isf_w(u):
+        return stats.norm.isf(u)
+
+
+MODEL = LogNormalAFT
