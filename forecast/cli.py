@@ -36,6 +36,145 @@ def _cmd_case_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_models(args: argparse.Namespace) -> int:
+    from models import DEFAULT, registry
+
+    for name, cls in registry().items():
+        mark = " (default)" if name == DEFAULT else ""
+        print(f"{name:<12} {cls.description}{mark}")
+    return 0
+
+
+def _sampler(args: argparse.Namespace):
+    from forecast.fit import SamplerConfig
+
+    for key in ("draws", "tune", "chains"):
+        if getattr(args, key) < 1:
+            raise InputError(f"--{key}", f"{getattr(args, key)} must be a positive whole number")
+    return SamplerConfig(draws=args.draws, tune=args.tune, chains=args.chains)
+
+
+def _fit_for(args: argparse.Namespace, dataset):
+    from forecast.fit import fit, load_posterior
+    from models import get_model
+
+    model = get_model(args.model)
+    if getattr(args, "posterior", None):
+        from forecast.fit import expected_stamp
+        from models.design import from_dataset
+
+        stored = load_posterior(args.posterior)
+        wanted = expected_stamp(model, from_dataset(dataset), dataset.sha256, args.seed, _sampler(args))
+        for key in ("model_id", "dataset_hash"):
+            if stored.stamp.get(key) != wanted[key]:
+                raise InputError(
+                    args.posterior,
+                    f"stored posterior does not match this request ({key} {stored.stamp.get(key)} "
+                    f"!= {wanted[key]}): it was fitted to another model or dataset",
+                )
+        return stored
+    return fit(dataset, model, seed=args.seed, sampler=_sampler(args),
+               cache_dir=args.cache, refit=getattr(args, "refit", False))
+
+
+def _diag_line(d) -> str:
+    state = "reliable" if d.reliable else "UNRELIABLE: " + "; ".join(d.failures)
+    return (f"diagnostics: max R-hat {d.rhat_max:.3f}, min ESS bulk {d.ess_bulk_min:.0f} / tail "
+            f"{d.ess_tail_min:.0f}, divergences {d.divergences}: {state}")
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from forecast.data import load_holdouts
+
+    dataset = load_holdouts(args.data)
+    post = _fit_for(args, dataset)
+    print(f"model {post.stamp['model']} ({post.stamp['model_id']}) on {dataset.path} "
+          f"({len(dataset)} cases), seed {post.stamp['seed']}")
+    print(_diag_line(post.diagnostics))
+    print(f"posterior: {post.path}")
+    return 0
+
+
+def _parse_as_of(value: str | None):
+    if value is None:
+        return None
+    from forecast.data import parse_date
+
+    return parse_date(value, "--as-of")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from forecast.cases import load_case
+    from forecast.data import load_holdouts
+    from forecast.describe import format_forecast
+    from forecast.predict import predict
+    from forecast.report import write_forecast
+    from models import get_model
+
+    get_model(args.model)  # an unknown name fails before anything is loaded or fitted
+    case = load_case(args.case)
+    as_of = _parse_as_of(args.as_of)
+    if as_of is not None:
+        case = case.with_as_of(as_of)
+    dataset = load_holdouts(args.data)
+    post = _fit_for(args, dataset)
+    if not post.diagnostics.reliable and not args.allow_unreliable:
+        raise UnreliablePosteriorError(
+            f"the posterior failed the diagnostics gate ({'; '.join(post.diagnostics.failures)}); "
+            "nothing written. Sample longer (--draws/--tune) or pass --allow-unreliable"
+        )
+    result = predict(post, case, seed=args.seed)
+    written = write_forecast(result, case, args.out)
+    print(format_forecast(result, case, n_reference=len(dataset)))
+    print(_diag_line(post.diagnostics))
+    print("wrote " + ", ".join(str(p) for p in written.values()))
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from forecast.compare import compare, format_comparison
+    from forecast.fit import fit, sample_design
+    from models import registry
+
+    sampler = _sampler(args)
+    if args.cdb90:
+        from forecast.cdb90 import load_cdb90
+        from models.design import from_cdb90
+
+        design = from_cdb90(load_cdb90())
+        posts = {name: sample_design(cls(), design, seed=args.seed, sampler=sampler)
+                 for name, cls in registry().items()}
+        title = f"CDB90 engagements ({design.n} battles)"
+    else:
+        from forecast.data import load_holdouts
+
+        dataset = load_holdouts(args.data)
+        posts = {name: fit(dataset, name, seed=args.seed, sampler=sampler, cache_dir=args.cache,
+                           full_trace=True)
+                 for name in registry()}
+        title = f"{dataset.path} ({len(dataset)} cases)"
+    print(format_comparison(compare(posts), title))
+    for name, post in posts.items():
+        if not post.diagnostics.reliable:
+            print(f"warning: {name}: {_diag_line(post.diagnostics)}")
+    return 0
+
+
+def _add_fit_options(p: argparse.ArgumentParser, *, model: bool = True) -> None:
+    from forecast.fit import SamplerConfig
+
+    d = SamplerConfig()
+    if model:
+        p.add_argument("--model", default="weibull", help="model name (see `forecast models`)")
+    p.add_argument("--data", default=None, help="holdouts CSV (default: data/holdouts.csv)")
+    p.add_argument("--seed", type=int, default=0, help="seed for sampling and prediction (default 0)")
+    p.add_argument("--draws", type=int, default=d.draws, help=f"draws per chain (default {d.draws})")
+    p.add_argument("--tune", type=int, default=d.tune, help=f"tuning steps per chain (default {d.tune})")
+    p.add_argument("--chains", type=int, default=d.chains, help=f"chains (default {d.chains})")
+    p.add_argument("--cache", default=None,
+                   help="posterior cache directory (default $FORECAST_CACHE or .cache/forecast)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="forecast",
@@ -57,6 +196,29 @@ def build_parser() -> argparse.ArgumentParser:
     ccheck = case_sub.add_parser("check", help="validate a case file and show what it holds")
     ccheck.add_argument("case", help="case YAML, e.g. data/cases/panjshir_2021.yaml")
     ccheck.set_defaults(func=_cmd_case_check)
+
+    models = sub.add_parser("models", help="list the duration models")
+    models.set_defaults(func=_cmd_models)
+
+    fitp = sub.add_parser("fit", help="fit a model to the reference class (reuses a matching stored posterior)")
+    _add_fit_options(fitp)
+    fitp.add_argument("--refit", action="store_true", help="sample even if a matching posterior is stored")
+    fitp.set_defaults(func=_cmd_fit)
+
+    run = sub.add_parser("run", help="forecast a case: remaining life as of a date, files in --out")
+    run.add_argument("case", help="case YAML, e.g. data/cases/panjshir_2021.yaml")
+    run.add_argument("--out", required=True, help="output directory")
+    run.add_argument("--as-of", default=None, help="forecast date YYYY-MM-DD (default: the case's as_of)")
+    run.add_argument("--posterior", default=None, help="use this stored posterior (.nc); must match")
+    run.add_argument("--allow-unreliable", action="store_true",
+                     help="write a forecast even if the posterior fails the diagnostics gate")
+    _add_fit_options(run)
+    run.set_defaults(func=_cmd_run)
+
+    comp = sub.add_parser("compare", help="PSIS-LOO comparison of all models")
+    _add_fit_options(comp, model=False)
+    comp.add_argument("--cdb90", action="store_true", help="compare on the CDB90 engagements instead")
+    comp.set_defaults(func=_cmd_compare)
     return parser
 
 

@@ -34,3 +34,23 @@ def format_case(case: Case) -> str:
     else:
         lines.append("  outcome: not yet known")
     return "\n".join(lines)
+
+
+def format_forecast(forecast, case: Case, *, n_reference: int | None = None) -> str:
+    """Render a forecast's headline numbers."""
+    s = forecast.summary()
+    p = s["p_fall_within"]
+    q = s["days_remaining"]
+    ref = f", {n_reference} reference cases" if n_reference else ""
+    lines = [
+        f"{case.name}",
+        f"  as of {forecast.as_of} (held {forecast.held_days:.0f} days since {forecast.start_date}); "
+        f"model {forecast.model} ({forecast.model_id}){ref}",
+        "  P(falls within 7 / 30 / 90 / 365 days): "
+        + " / ".join(f"{p[h]:.2f}" for h in ("7", "30", "90", "365")),
+        f"  days remaining: median {q['0.5']:.0f} (50% {q['0.25']:.0f}-{q['0.75']:.0f}; "
+        f"90% {q['0.05']:.0f}-{q['0.95']:.0f}); median fall date {s['median_date']}",
+    ]
+    for flag in forecast.flags:
+        lines.append(f"  note: {flag}")
+    return "\n".join(lines)

@@ -137,6 +137,7 @@ def fit(
     cache_dir: str | Path | None = None,
     refit: bool = False,
     gate: Gate | None = None,
+    full_trace: bool = False,
 ) -> Posterior:
     """Fit ``model`` to ``dataset`` (or reuse the stored posterior whose stamp matches).
 
@@ -152,6 +153,9 @@ def fit(
         Where posteriors are stored (default :func:`default_cache_dir`); ``False``-y to not store.
     refit : bool
         Sample even if a matching posterior is stored.
+    full_trace : bool
+        When reusing a stored posterior, read every group (log-likelihood, sample stats), not
+        only the posterior draws.
     """
     model = get_model(model) if isinstance(model, str) else model
     sampler = sampler or SamplerConfig()
@@ -160,7 +164,7 @@ def fit(
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = cache_path(cache, wanted)
     if path.exists() and not refit:
-        stored = load_posterior(path)
+        stored = load_posterior(path, full=full_trace)
         if _stamp_matches(stored.stamp, wanted):
             return stored
     posterior = sample_design(model, design, seed=seed, sampler=sampler, gate=gate,
@@ -281,13 +285,24 @@ def save_posterior(posterior: Posterior, path: str | Path) -> Path:
     return path
 
 
-def load_posterior(path: str | Path) -> Posterior:
-    """Read a stored posterior; a file that is not one is an :class:`InputError`."""
+def load_posterior(path: str | Path, *, full: bool = True) -> Posterior:
+    """Read a stored posterior; a file that is not one is an :class:`InputError`.
+
+    ``full=False`` reads only the posterior group (enough to forecast; much faster).
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(str(path), "posterior file not found")
     try:
-        tree = xr.open_datatree(path, engine="h5netcdf").load()
+        if full:
+            tree = xr.open_datatree(path, engine="h5netcdf").load()
+        else:
+            with xr.open_dataset(path, group="posterior", engine="h5netcdf") as ds:
+                post = ds.load()
+            with xr.open_dataset(path, engine="h5netcdf") as root:
+                attrs = dict(root.attrs)
+            tree = xr.DataTree.from_dict({"/posterior": post})
+            tree.attrs = attrs
         stamp = json.loads(tree.attrs["forecast_stamp"])
         diag = json.loads(tree.attrs["forecast_diagnostics"])
         meta = json.loads(tree.attrs["forecast_meta"])

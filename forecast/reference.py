@@ -6,12 +6,14 @@ Kaplan–Meier comes from lifelines (a well-kept implementation), not from code 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from lifelines import KaplanMeierFitter
-
 from forecast.data import Dataset
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lifelines import KaplanMeierFitter
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class ReferenceSummary:
 
 def kaplan_meier(dataset: Dataset) -> KaplanMeierFitter:
     """Fit the Kaplan–Meier estimator (lifelines) to the dataset's durations and events."""
+    from lifelines import KaplanMeierFitter
+
     km = KaplanMeierFitter(label="reference class")
     km.fit(dataset.durations, event_observed=dataset.events)
     return km

@@ -30,6 +30,12 @@ def registry() -> dict[str, type[DurationModel]]:
 
 def get_model(name: str, priors: Priors | None = None) -> DurationModel:
     """The model called ``name``; an unknown name is an :class:`InputError`."""
+    known = [m.name for m in pkgutil.iter_modules(__path__)
+             if m.name not in _NOT_MODELS and not m.name.startswith("_")]
+    if name in known:  # a model's file is named after it: import only that one
+        cls = getattr(importlib.import_module(f"{__name__}.{name}"), "MODEL", None)
+        if cls is not None and cls.name == name:
+            return cls(priors)
     models = registry()
     if name not in models:
         raise InputError("--model", f"unknown model '{name}' (known: {', '.join(models)})")

@@ -140,3 +140,33 @@ def case_codes(ind: Indicators, cat_names: tuple[str, ...], levels: tuple[tuple[
         [lv.index(getattr(ind, name) or UNKNOWN) for name, lv in zip(cat_names, levels, strict=True)],
         dtype=int,
     )
+
+
+def from_cdb90(frame) -> Design:
+    """The engagement design for CDB90 (``forecast.cdb90.load_cdb90``): duration = ``span_days``
+    (first start to last end), event = the attacker won; standardized log force ratio as a
+    numeric covariate; terrain and defender posture as pooled effects. Sub-battles (rows with a
+    ``parent``) and rows without both strengths are left out."""
+    import pandas as pd
+
+    keep = frame["parent"].isna() & frame["log_force_ratio"].notna()
+    f = frame.loc[keep].reset_index(drop=True)
+    lfr = f["log_force_ratio"].to_numpy(dtype=float)
+    z = (lfr - lfr.mean()) / lfr.std()
+    cat_names = ("terrain", "defender_posture")
+    levels, codes = [], []
+    for name in cat_names:
+        values = f[name].astype("object").where(f[name].notna(), UNKNOWN).astype(str)
+        lv = tuple(sorted(set(values) - {UNKNOWN})) + (UNKNOWN,)
+        levels.append(lv)
+        codes.append(pd.Categorical(values, categories=lv).codes)
+    return Design(
+        y=f["span_days"].to_numpy(dtype=float),
+        event=f["event"].to_numpy(dtype=float),
+        numeric=z[:, None],
+        numeric_names=("log_force_ratio_std",),
+        codes=np.column_stack(codes).astype(int),
+        cat_names=cat_names,
+        levels=tuple(levels),
+        row_ids=tuple(str(i) for i in f["isqno"]),
+    )

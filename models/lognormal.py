@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from scipy import stats
-
 from models.base import DurationModel
 
 
@@ -25,14 +23,20 @@ class LogNormalAFT(DurationModel):
 
     @staticmethod
     def logpdf_w(z):
+        from scipy import stats
+
         return stats.norm.logpdf(z)
 
     @staticmethod
     def logsf_w(z):
+        from scipy import stats
+
         return stats.norm.logsf(z)
 
     @staticmethod
     def isf_w(u):
+        from scipy import stats
+
         return stats.norm.isf(u)
 
 

@@ -10,7 +10,7 @@ from models.base import DurationModel
 
 class WeibullAFT(DurationModel):
     name = "weibull"
-    description = "Weibull accelerated failure time (default); shape 1/sigma, hazard monotone"
+    description = "Weibull accelerated failure time; shape 1/sigma, hazard monotone"
 
     @staticmethod
     def logpdf_w_pt(z):
