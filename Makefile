@@ -36,7 +36,7 @@ $(STAMP): pyproject.toml
 
 forecast: $(STAMP)
 	$(VENV)/bin/forecast data check
-	$(VENV)/bin/forecast case check $(CASE)
+	$(VENV)/bin/forecast run $(CASE) --out $(OUT)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"

@@ -150,6 +150,7 @@ def predict(posterior: Posterior, case: Case, *, seed: int = 0, grid_days: int =
     weights = np.full(remaining.size, 1.0 / remaining.size)
     days = np.arange(0, grid_days + 1, dtype=float)
     curves = np.exp(model.log_survival(t0 + np.maximum(days[:, None], 1e-9), eta, sigma) - log_s0)
+    curves[days == 0] = 1.0  # it has held at as_of, by definition
     survival = survival_bands(days, curves)
     survival.insert(1, "date", [case.as_of + timedelta(days=int(d)) for d in days])
     return Forecast(

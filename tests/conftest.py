@@ -104,3 +104,30 @@ def synthetic_rows(n: int, seed: int) -> list[dict]:
 @pytest.fixture(scope="session")
 def synthetic_csv(tmp_path_factory) -> Path:
     return write_csv(tmp_path_factory.mktemp("synthetic") / "holdouts.csv", synthetic_rows(90, 7))
+
+
+#: Small sampler settings for tests where the sampler is exercised but not studied.
+def small_sampler():
+    from forecast.fit import SamplerConfig
+
+    return SamplerConfig(draws=300, tune=300, chains=2)
+
+
+@pytest.fixture(scope="session")
+def synthetic_dataset(synthetic_csv):
+    from forecast.data import load_holdouts
+
+    return load_holdouts(synthetic_csv)
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("posteriors")
+
+
+@pytest.fixture(scope="session")
+def weibull_posterior(synthetic_dataset, cache_dir):
+    """A real nutpie fit of the Weibull model to the synthetic reference class (compiled once)."""
+    from forecast.fit import fit
+
+    return fit(synthetic_dataset, "weibull", seed=11, sampler=small_sampler(), cache_dir=cache_dir)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from conftest import small_sampler
+
+import forecast.fit as fitmod
+from forecast.errors import InputError
+from forecast.fit import Gate, diagnose, fit, load_posterior, sample_design
+from models import get_model
+from models.design import from_dataset
+
+
+def test_posterior_is_stored_with_stamp_and_reused(weibull_posterior, synthetic_dataset, cache_dir):
+    post = weibull_posterior
+    assert post.path is not None and post.path.exists()
+    stamp = post.stamp
+    assert stamp["model"] == "weibull" and stamp["dataset_hash"] == synthetic_dataset.sha256
+    assert stamp["seed"] == 11 and {"pymc", "nutpie", "arviz"} <= set(stamp["versions"])
+    assert stamp["model_id"].startswith("weibull-") and "created_at" in stamp
+    again = fit(synthetic_dataset, "weibull", seed=11, sampler=small_sampler(), cache_dir=cache_dir)
+    assert again.stamp["created_at"] == stamp["created_at"]  # read back, not resampled
+    np.testing.assert_array_equal(again.posterior["sigma"].values, post.posterior["sigma"].values)
+    assert again.diagnostics == post.diagnostics
+
+
+def test_changed_dataset_or_seed_does_not_reuse(weibull_posterior, synthetic_dataset, cache_dir):
+    smaller = synthetic_dataset.subset(np.arange(len(synthetic_dataset)) != 0)
+    wanted = fitmod.expected_stamp(get_model("weibull"), from_dataset(smaller), smaller.sha256, 11,
+                                   small_sampler())
+    assert fitmod.cache_path(cache_dir, wanted) != weibull_posterior.path
+    other_seed = fitmod.expected_stamp(get_model("weibull"), from_dataset(synthetic_dataset),
+                                       synthetic_dataset.sha256, 12, small_sampler())
+    assert fitmod.cache_path(cache_dir, other_seed) != weibull_posterior.path
+
+
+def test_same_seed_gives_the_same_posterior_bit_for_bit(weibull_posterior, synthetic_dataset):
+    design = from_dataset(synthetic_dataset)
+    model = get_model("weibull")
+    a = sample_design(model, design, seed=3, sampler=small_sampler())
+    b = sample_design(model, design, seed=3, sampler=small_sampler())
+    c = sample_design(model, design, seed=4, sampler=small_sampler())
+    np.testing.assert_array_equal(a.posterior["intercept"].values, b.posterior["intercept"].values)
+    assert not np.array_equal(a.posterior["intercept"].values, c.posterior["intercept"].values)
+
+
+def test_refit_with_changed_data_reuses_the_compiled_graph(weibull_posterior, synthetic_dataset,
+                                                           monkeypatch):
+    import nutpie
+
+    calls = []
+    real = nutpie.compile_pymc_model
+    monkeypatch.setattr(nutpie, "compile_pymc_model", lambda *a, **k: calls.append(1) or real(*a, **k))
+    design = from_dataset(synthetic_dataset)
+    held_out = design.__class__(**{**design.__dict__, "weight": np.r_[0.0, np.ones(design.n - 1)]})
+    post = sample_design(get_model("weibull"), held_out, seed=5, sampler=small_sampler())
+    assert calls == []  # compiled once per process, refit by swapping data
+    # leaving a row out really changes the likelihood: its log-lik is still reported
+    assert post.trace["log_likelihood"].dataset["duration"].shape[-1] == design.n
+
+
+def test_log_likelihood_matches_the_censored_definition(weibull_posterior, synthetic_dataset):
+    post = weibull_posterior
+    ll = post.trace["log_likelihood"] if "log_likelihood" in post.trace else None
+    full = load_posterior(post.path)
+    ll = full.trace["log_likelihood"].dataset["duration"].values
+    assert ll.shape[-1] == len(synthetic_dataset)
+    assert np.all(np.isfinite(ll)) and np.all(ll[..., ~synthetic_dataset.events] <= 0)
+
+
+def test_corrupt_posterior_is_refused_with_its_path(tmp_path):
+    bad = tmp_path / "broken.nc"
+    bad.write_bytes(b"not a netcdf file")
+    with pytest.raises(InputError, match="broken.nc: is not a readable stored posterior"):
+        load_posterior(bad)
+
+
+def test_gate_reports_each_failure():
+    rng = np.random.default_rng(0)
+    stuck = np.stack([rng.normal(0, 1, 200), rng.normal(5, 1, 200)])  # chains disagree
+    trace = xr.DataTree.from_dict({
+        "/posterior": xr.Dataset({"a": (("chain", "draw"), stuck)}),
+        "/sample_stats": xr.Dataset({"diverging": (("chain", "draw"), np.eye(2, 200, dtype=bool))}),
+    })
+    d = diagnose(trace, chains=2, gate=Gate())
+    assert not d.reliable
+    assert any("R-hat" in f for f in d.failures) and any("divergent" in f for f in d.failures)

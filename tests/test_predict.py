@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import numpy as np
+from conftest import PANJSHIR
+
+from forecast.cases import load_case
+from forecast.indicators import Indicators
+from forecast.predict import HORIZONS, predict, weighted_quantile
+
+
+def test_forecast_summaries_are_coherent(weibull_posterior, seed):
+    case = load_case(PANJSHIR)
+    fc = predict(weibull_posterior, case, seed=seed)
+    s = fc.summary()
+    ps = [s["p_fall_within"][str(h)] for h in HORIZONS]
+    assert all(0 <= p <= 1 for p in ps) and ps == sorted(ps)
+    qs = list(s["days_remaining"].values())
+    assert qs == sorted(qs)
+    assert s["median_date"] == (case.as_of + timedelta(days=round(fc.quantile(0.5)))).isoformat()
+    assert fc.survival["median"].iloc[0] == 1.0  # it has held at as_of
+    assert (np.diff(fc.survival["median"]) <= 1e-12).all()
+
+
+def test_same_seed_same_forecast(weibull_posterior, seed):
+    case = load_case(PANJSHIR)
+    a, b = predict(weibull_posterior, case, seed=seed), predict(weibull_posterior, case, seed=seed)
+    np.testing.assert_array_equal(a.remaining, b.remaining)
+    assert a.to_dict() == b.to_dict()
+
+
+def test_draws_agree_with_the_analytic_conditional_survival(weibull_posterior, seed):
+    case = load_case(PANJSHIR)
+    fc = predict(weibull_posterior, case, seed=seed)
+    # mean over posterior draws of 1 - S(t0 + h) / S(t0), from the tabulated per-draw curves
+    for h in (30, 90, 365):
+        analytic = 1 - fc.curves[h].mean()
+        assert abs(fc.p_fall_within(h) - analytic) < 0.02
+
+
+def test_remaining_life_is_conditioned_on_having_held(weibull_posterior, seed):
+    case = load_case(PANJSHIR)
+    early = predict(weibull_posterior, case, seed=seed)
+    late = predict(weibull_posterior, case.with_as_of(date(2021, 9, 5)), seed=seed)
+    assert late.held_days == early.held_days + 16
+    # total life given survival to 21 days is at least 21 days
+    assert np.all(late.remaining >= 0)
+    total_late = late.held_days + late.quantile(0.5)
+    assert total_late > early.held_days + early.quantile(0.5) - 1
+
+
+def test_unknown_indicators_are_modelled_and_flagged(weibull_posterior, seed):
+    case = replace(load_case(PANJSHIR), indicators=Indicators(terrain="mountain"))
+    fc = predict(weibull_posterior, case, seed=seed)
+    assert any("force sizes unknown" in f for f in fc.flags)
+    assert any(f.startswith("encircled unknown") for f in fc.flags)
+    assert np.isfinite(fc.quantile(0.5))
+
+
+def test_stronger_attacker_shortens_the_forecast(weibull_posterior, seed):
+    # the synthetic data were drawn with a negative force-ratio effect
+    base = load_case(PANJSHIR)
+    ind = base.indicators
+    weak = replace(base, indicators=replace(ind, attacker_strength=ind.defender_strength))
+    strong = replace(base, indicators=replace(
+        ind, attacker_strength=type(ind.defender_strength)(200_000, 300_000)))
+    assert predict(weibull_posterior, strong, seed=seed).quantile(0.5) < predict(
+        weibull_posterior, weak, seed=seed).quantile(0.5)
+
+
+def test_weighted_quantile_matches_numpy_for_equal_weights():
+    x = np.random.default_rng(1).exponential(size=1001)
+    w = np.full(x.size, 1 / x.size)
+    assert weighted_quantile(x, w, 0.5) == np.quantile(x, 0.5, method="inverted_cdf")
