@@ -34,8 +34,8 @@ def survival_fan(forecast: Forecast, *, title: str | None = None, outcome_date=N
                         linewidth=0, label=f"{pct}% band")
     ax.plot(x, s["median"], color="tab:blue", linewidth=2, label="median")
     ax.axvline(forecast.as_of, color="grey", linestyle=":", linewidth=1)
-    ax.annotate(f"as of {forecast.as_of}", (forecast.as_of, 1.0), textcoords="offset points",
-                xytext=(4, -12), fontsize=8, color="grey")
+    ax.annotate(f"as of {forecast.as_of}", (forecast.as_of, 0.0), textcoords="offset points",
+                xytext=(4, 4), fontsize=8, color="grey")
     if outcome_date is not None and outcome_date <= forecast.as_of + timedelta(days=max_days):
         ax.axvline(outcome_date, color="tab:red", linewidth=1.5, label=f"fell {outcome_date}")
     ax.set_ylim(0, 1.02)

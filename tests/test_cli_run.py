@@ -1,0 +1,115 @@
+"""`forecast run`, `fit` and `compare` as a user runs them: real sampling in a subprocess."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import PANJSHIR
+from test_cli import run
+
+SMALL = ("--draws", "300", "--tune", "300", "--chains", "2", "--seed", "2")
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, synthetic_csv):
+    """One real `forecast run` (compiles and samples once); later runs reuse its posterior."""
+    base = tmp_path_factory.mktemp("run")
+    cache = base / "cache"
+    out = base / "out"
+    proc = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(out),
+               "--cache", str(cache), "--allow-unreliable", *SMALL)
+    assert proc.returncode == 0, proc.stderr
+    return base, cache, out, proc
+
+
+def test_run_writes_forecast_json_and_survival_charts(run_dir):
+    _, _, out, proc = run_dir
+    record = json.loads((out / "forecast.json").read_text())
+    for key in ("case_id", "start_date", "as_of", "model", "model_id", "dataset_hash", "seed",
+                "p_fall_within", "days_remaining", "median_date", "diagnostics"):
+        assert key in record
+    assert set(record["p_fall_within"]) == {"7", "30", "90", "365"}
+    assert set(record["days_remaining"]) == {"0.05", "0.25", "0.5", "0.75", "0.95"}
+    assert set(record["diagnostics"]) >= {"rhat_max", "ess_bulk_min", "divergences", "reliable"}
+    assert record["case_id"] == "panjshir_2021" and record["as_of"] == "2021-08-20"
+    for name in ("survival.png", "survival.svg", "survival.csv"):
+        assert (out / name).stat().st_size > 1000
+    assert "P(falls within 7 / 30 / 90 / 365 days)" in proc.stdout
+
+
+def test_second_run_reuses_the_stored_posterior(run_dir, synthetic_csv):
+    base, cache, out, first = run_dir
+    stored = sorted(cache.glob("*.nc"))
+    assert len(stored) == 1
+    mtime = stored[0].stat().st_mtime_ns
+    again = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(base / "again"),
+                "--cache", str(cache), "--allow-unreliable", *SMALL)
+    assert again.returncode == 0, again.stderr
+    assert stored[0].stat().st_mtime_ns == mtime
+    assert json.loads((base / "again" / "forecast.json").read_text()) == json.loads(
+        (out / "forecast.json").read_text())
+
+
+def test_as_of_moves_the_conditioning_point(run_dir, synthetic_csv):
+    base, cache, _, _ = run_dir
+    out = base / "later"
+    proc = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(out), "--cache",
+               str(cache), "--allow-unreliable", "--as-of", "2021-09-01", *SMALL)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / "forecast.json").read_text())["held_days"] == 17
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--as-of", "2021-08-01"), "before start_date"),
+        (("--as-of", "2021-09-30"), "after the outcome's end_date"),
+        (("--as-of", "next week"), "not an ISO date"),
+        (("--model", "gompertz"), "unknown model 'gompertz'"),
+        (("--draws", "0"), "--draws"),
+    ],
+)
+def test_bad_run_input_is_one_line_exit_2_and_writes_nothing(run_dir, synthetic_csv, extra, message):
+    base, cache, _, _ = run_dir
+    out = base / "never"
+    proc = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(out),
+               "--cache", str(cache), *SMALL, *extra)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and message in proc.stderr
+    assert "Traceback" not in proc.stderr and not out.exists()
+
+
+def test_mismatched_or_corrupt_posterior_is_refused(run_dir, tmp_path):
+    base, cache, _, _ = run_dir
+    stored = next(cache.glob("*.nc"))
+    out = base / "mismatch"
+    # the stored posterior was fitted to the synthetic data, not the shipped reference class
+    proc = run("run", str(PANJSHIR), "--posterior", str(stored), "--out", str(out), *SMALL)
+    assert proc.returncode == 2 and "does not match" in proc.stderr and not out.exists()
+    broken = tmp_path / "broken.nc"
+    broken.write_bytes(stored.read_bytes()[:500])
+    proc = run("run", str(PANJSHIR), "--posterior", str(broken), "--out", str(out), *SMALL)
+    assert proc.returncode == 2 and "not a readable stored posterior" in proc.stderr
+    assert not out.exists()
+
+
+def test_unreliable_posterior_is_refused_unless_allowed(tmp_path, synthetic_csv, run_dir):
+    _, cache, _, _ = run_dir
+    out = tmp_path / "out"
+    tiny = ("--draws", "20", "--tune", "20", "--chains", "2", "--seed", "1")
+    proc = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(out),
+               "--cache", str(cache), *tiny)
+    assert proc.returncode == 3 and "diagnostics gate" in proc.stderr and not out.exists()
+    proc = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(out),
+               "--cache", str(cache), "--allow-unreliable", *tiny)
+    assert proc.returncode == 0
+    assert json.loads((out / "forecast.json").read_text())["diagnostics"]["reliable"] is False
+    assert "UNRELIABLE" in proc.stdout
+
+
+def test_models_lists_the_three_models():
+    proc = run("models")
+    assert proc.returncode == 0
+    for name in ("weibull", "lognormal", "loglogistic"):
+        assert name in proc.stdout
