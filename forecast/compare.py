@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import pandas as pd
@@ -26,11 +27,15 @@ def compare(posteriors: dict[str, Posterior]) -> Comparison:
     traces = {name: p.trace for name, p in posteriors.items()}
     bad, n_obs = {}, 0
     for name, trace in traces.items():
-        loo = az.loo(trace, pointwise=True)
+        with warnings.catch_warnings():  # high Pareto k is reported below, per model
+            warnings.simplefilter("ignore", UserWarning)
+            loo = az.loo(trace, pointwise=True)
         k = loo.pareto_k.values
         bad[name] = int((k > 0.7).sum())
         n_obs = k.size
-    table = az.compare(traces)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        table = az.compare(traces, round_to="none")
     return Comparison(table=table, pareto_k_bad=bad, n_obs=n_obs)
 
 
@@ -38,8 +43,8 @@ def format_comparison(c: Comparison, title: str) -> str:
     """Plain-text LOO table with Pareto-k warnings."""
     t = c.table
     cols = [col for col in ("rank", "elpd", "p", "elpd_diff", "weight", "se", "dse") if col in t.columns]
-    lines = [f"PSIS-LOO comparison: {title} ({c.n_obs} observations)",
-             t[cols].to_string(float_format=lambda v: f"{v:.2f}")]
+    lines = [f"PSIS-LOO comparison: {title}",
+             t[cols].to_string(float_format=lambda v: f"{v:.1f}")]
     for name, n_bad in c.pareto_k_bad.items():
         if n_bad:
             lines.append(f"warning: {name}: {n_bad} of {c.n_obs} observations have Pareto k > 0.7;"

@@ -1,0 +1,30 @@
+"""The README's Python example works as shown, and its opening is the two set-up commands."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def test_readme_opens_with_exactly_the_two_commands():
+    first_block = re.search(r"```\n(.*?)```", README, re.S).group(1)
+    assert first_block.split("\n")[:2] == ["make forecast", "make test"]
+    assert README.index("make forecast") < README.index("## ")
+
+
+def test_readme_python_example_runs_as_shown(tmp_path, monkeypatch):
+    block = README.split("## From Python", 1)[1]
+    code = re.search(r"```python\n(.*?)```", block, re.S).group(1)
+    (tmp_path / "data").symlink_to(ROOT / "data")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FORECAST_CACHE", str(tmp_path / "cache"))
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the example under test
+    assert (tmp_path / "panjshir_survival.png").stat().st_size > 10_000
+    result = namespace["result"]
+    assert result.case_id == "panjshir_2021" and 0 < result.p_fall_within(365) < 1
+    assert os.listdir(tmp_path / "cache")  # the posterior was stored for reuse
