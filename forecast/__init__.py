@@ -23,17 +23,20 @@ _EXPORTS = {
     "summarize": "forecast.reference",
     "Posterior": "forecast.fit",
     "SamplerConfig": "forecast.fit",
-    "fit": "forecast.fit",
     "load_posterior": "forecast.fit",
     "Forecast": "forecast.predict",
-    "predict": "forecast.predict",
-    "compare": "forecast.compare",
     "survival_fan": "forecast.charts",
     "write_forecast": "forecast.report",
     "load_cdb90": "forecast.cdb90",
 }
 
-__all__ = sorted(_EXPORTS)
+# These three share their module's name, so they are bound eagerly: a lazy lookup would find
+# the submodule (set on the package when it is first imported) instead of the function.
+from forecast.compare import compare as compare  # noqa: E402
+from forecast.fit import fit as fit  # noqa: E402
+from forecast.predict import predict as predict  # noqa: E402
+
+__all__ = sorted([*_EXPORTS, "compare", "fit", "predict"])
 
 
 def __getattr__(name: str) -> Any:

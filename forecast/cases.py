@@ -214,7 +214,8 @@ def _indicators(raw: Any, label: str) -> tuple[Indicators, dict[str, str]]:
         if isinstance(spec, dict):
             extra = set(spec) - {"value", "low", "high", "source", "note"}
             if extra:
-                raise InputError(_key(label, f"{path}.{sorted(extra)[0]}"), "unknown key (allowed: value, low, high, source, note)")
+                raise InputError(_key(label, f"{path}.{sorted(extra)[0]}"),
+                                 "unknown key (allowed: value, low, high, source, note)")
             if spec.get("source"):
                 sources[name] = str(spec["source"])
         else:

@@ -200,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list the duration models")
     models.set_defaults(func=_cmd_models)
 
-    fitp = sub.add_parser("fit", help="fit a model to the reference class (reuses a matching stored posterior)")
+    fitp = sub.add_parser("fit", help="fit a model to the reference class (reuses a stored posterior)")
     _add_fit_options(fitp)
     fitp.add_argument("--refit", action="store_true", help="sample even if a matching posterior is stored")
     fitp.set_defaults(func=_cmd_fit)

@@ -14,16 +14,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
 from forecast.data import Dataset
 from forecast.errors import InputError
 from models import DEFAULT, get_model
 from models.base import DurationModel
 from models.design import Design, from_dataset
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
 
 #: Variables kept in the stored posterior (per-row latents are dropped to keep files small).
 _ROW_LATENTS = ("eta", "u_att", "u_def", "force_e_missing", "z_force")
@@ -66,21 +68,29 @@ class Diagnostics:
 
 @dataclass
 class Posterior:
-    """A fitted model: the trace (an ``xarray.DataTree``), its stamp and diagnostics.
+    """A fitted model: posterior draws, its stamp and diagnostics.
 
-    ``meta`` holds what prediction needs about the design (categorical levels, force scaling).
+    ``draws`` maps each posterior variable to an array whose first axis runs over all draws
+    (chains concatenated); ``trace`` is the full ``xarray.DataTree`` (posterior, log-likelihood,
+    sample stats) when it was sampled or read with ``full=True``, else None. ``meta`` holds what
+    prediction needs about the design (categorical levels, force scaling).
     """
 
-    trace: xr.DataTree
+    draws: dict[str, np.ndarray]
     stamp: dict[str, Any]
     diagnostics: Diagnostics
     model: DurationModel
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    trace: xr.DataTree | None = None
 
     @property
-    def posterior(self) -> xr.Dataset:
-        return self.trace["posterior"].dataset
+    def n_draws(self) -> int:
+        return int(self.draws["sigma"].shape[0])
+
+
+def _flat_draws(post: xr.Dataset) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v.values).reshape(-1, *v.shape[2:]) for k, v in post.data_vars.items()}
 
 
 _COMPILED: dict[str, Any] = {}
@@ -221,11 +231,13 @@ def sample_design(
     stamp = dict(stamp or {}) | {"created_at": datetime.now(UTC).isoformat(timespec="seconds")}
     stamp.setdefault("model", model.name)
     stamp.setdefault("model_id", model.model_id(design))
-    return Posterior(trace=trace, stamp=stamp, diagnostics=diagnostics, model=model,
-                     meta=design_meta(design))
+    return Posterior(draws=_flat_draws(trace["posterior"].dataset), stamp=stamp,
+                     diagnostics=diagnostics, model=model, meta=design_meta(design), trace=trace)
 
 
 def _with_log_likelihood(trace: xr.DataTree, model: DurationModel, design: Design) -> xr.DataTree:
+    import xarray as xr
+
     post = trace["posterior"].dataset
     eta = post["eta"].values
     sigma = post["sigma"].values[..., None]
@@ -266,6 +278,8 @@ def diagnose(trace: xr.DataTree, chains: int, gate: Gate) -> Diagnostics:
 def save_posterior(posterior: Posterior, path: str | Path) -> Path:
     """Write the posterior to NetCDF atomically (temp file, then rename)."""
     path = Path(path)
+    if posterior.trace is None:
+        raise ValueError("only a sampled posterior (with its trace) can be saved")
     path.parent.mkdir(parents=True, exist_ok=True)
     tree = posterior.trace.copy()
     tree.attrs = {
@@ -294,23 +308,29 @@ def load_posterior(path: str | Path, *, full: bool = True) -> Posterior:
     if not path.exists():
         raise InputError(str(path), "posterior file not found")
     try:
+        tree = None
         if full:
+            import xarray as xr
+
             tree = xr.open_datatree(path, engine="h5netcdf").load()
-        else:
-            with xr.open_dataset(path, group="posterior", engine="h5netcdf") as ds:
-                post = ds.load()
-            with xr.open_dataset(path, engine="h5netcdf") as root:
-                attrs = dict(root.attrs)
-            tree = xr.DataTree.from_dict({"/posterior": post})
-            tree.attrs = attrs
-        stamp = json.loads(tree.attrs["forecast_stamp"])
-        diag = json.loads(tree.attrs["forecast_diagnostics"])
-        meta = json.loads(tree.attrs["forecast_meta"])
-        tree["posterior"].dataset["sigma"]  # noqa: B018 - must exist
+            attrs = dict(tree.attrs)
+            draws = _flat_draws(tree["posterior"].dataset)
+        else:  # h5py straight: no xarray import or decoding on the fast path
+            import h5py
+
+            with h5py.File(path, "r") as f:
+                attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+                group = f["posterior"]
+                draws = {k: np.asarray(d[...]).reshape(-1, *d.shape[2:])
+                         for k, d in group.items() if d.ndim >= 2}
+        stamp = json.loads(attrs["forecast_stamp"])
+        diag = json.loads(attrs["forecast_diagnostics"])
+        meta = json.loads(attrs["forecast_meta"])
+        draws["sigma"]  # noqa: B018 - must exist
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise InputError(str(path), f"is not a readable stored posterior ({type(exc).__name__}); "
                          "delete it to refit") from None
     diag["failures"] = tuple(diag.get("failures", ()))
     model = get_model(stamp["model"])
-    return Posterior(trace=tree, stamp=stamp, diagnostics=Diagnostics(**diag), model=model,
-                     meta=meta, path=path)
+    return Posterior(draws=draws, stamp=stamp, diagnostics=Diagnostics(**diag), model=model,
+                     meta=meta, path=path, trace=tree)

@@ -102,18 +102,18 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 def case_eta(posterior: Posterior, case: Case, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
     """The case's linear predictor at every posterior draw, and flags on how unknowns entered."""
     meta = posterior.meta
-    post = posterior.posterior
+    draws = posterior.draws
     cat_names = tuple(meta["cat_names"])
     levels = tuple(tuple(lv) for lv in meta["levels"])
     flags = [f"{name} unknown: its 'unknown' level effect is used"
              for name in cat_names if getattr(case.indicators, name) is None]
     z_force = None
-    n = post.sizes["chain"] * post.sizes["draw"]
+    n = posterior.n_draws
     if "force" in meta:
         fr = force_row(case.indicators)
         if fr is None:
-            mu = post["force_mu"].values.reshape(-1)
-            sd = post["force_sd"].values.reshape(-1)
+            mu = draws["force_mu"]
+            sd = draws["force_sd"]
             z_force = mu + sd * rng.standard_normal(n)
             flags.append("force sizes unknown: the log force ratio is drawn from the reference population")
         else:
@@ -121,7 +121,7 @@ def case_eta(posterior: Posterior, case: Case, rng: np.random.Generator) -> tupl
             dfn = rng.uniform(fr[2], fr[3], n)
             z_force = (att - dfn - meta["force"]["center"]) / meta["force"]["scale"]
     codes = case_codes(case.indicators, cat_names, levels)
-    eta = posterior.model.eta_for(post, codes=codes, cat_names=cat_names, z_force=z_force)
+    eta = posterior.model.eta_for(draws, codes=codes, cat_names=cat_names, z_force=z_force)
     return eta, flags
 
 
@@ -137,7 +137,7 @@ def predict(posterior: Posterior, case: Case, *, seed: int = 0, grid_days: int =
     """
     rng = np.random.default_rng(seed)
     eta, flags = case_eta(posterior, case, rng)
-    sigma = posterior.posterior["sigma"].values.reshape(-1)
+    sigma = posterior.draws["sigma"]
     model = posterior.model
     t0 = case.held_days
     log_s0 = model.log_survival(np.maximum(t0, 1e-9), eta, sigma) if t0 > 0 else np.zeros_like(eta)

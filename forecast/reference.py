@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
 from forecast.data import Dataset
 
 if TYPE_CHECKING:  # pragma: no cover

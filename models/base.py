@@ -26,7 +26,6 @@ from models.design import Design
 
 if TYPE_CHECKING:  # pragma: no cover
     import pymc as pm
-    import xarray as xr
 
 
 @dataclass(frozen=True)
@@ -181,18 +180,19 @@ class DurationModel:
     # --- the linear predictor from posterior draws --------------------------------------
     @staticmethod
     def eta_for(
-        posterior: xr.Dataset,
+        draws: dict[str, np.ndarray],
         *,
         codes: np.ndarray | None = None,
         cat_names: tuple[str, ...] = (),
         numeric: np.ndarray | None = None,
         z_force: np.ndarray | None = None,
     ) -> np.ndarray:
-        """eta for one new case at every posterior draw (chains and draws flattened).
+        """eta for one new case at every posterior draw.
 
-        ``z_force`` is the case's standardized log force ratio per draw (None: no force term).
+        ``draws`` maps variable names to arrays with all draws on the first axis; ``z_force`` is
+        the case's standardized log force ratio per draw (None: no force term).
         """
-        stacked = {k: posterior[k].values.reshape(-1, *posterior[k].shape[2:]) for k in posterior.data_vars}
+        stacked = draws
         eta = stacked["intercept"].copy()
         if numeric is not None and "beta" in stacked:
             eta += stacked["beta"] @ numeric

@@ -134,7 +134,9 @@ def from_dataset(dataset: Dataset) -> Design:
     )
 
 
-def case_codes(ind: Indicators, cat_names: tuple[str, ...], levels: tuple[tuple[str, ...], ...]) -> np.ndarray:
+def case_codes(
+    ind: Indicators, cat_names: tuple[str, ...], levels: tuple[tuple[str, ...], ...]
+) -> np.ndarray:
     """Integer codes of one case's categorical indicators (unknown values -> ``unknown``)."""
     return np.array(
         [lv.index(getattr(ind, name) or UNKNOWN) for name, lv in zip(cat_names, levels, strict=True)],

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from forecast.fit import SamplerConfig, sample_design
+from forecast.fit import Posterior, SamplerConfig, sample_design
 from models import get_model
 from models.base import Priors
 from models.design import Design
@@ -69,6 +69,11 @@ def draw_from_prior(priors: Priors, p: int, rng: np.random.Generator):
     return intercept, beta, sigma
 
 
+def coefficient(fit: Posterior, name: str) -> np.ndarray:
+    """All draws (chains concatenated) of the coefficient of covariate ``name``."""
+    return fit.draws["beta"][:, list(fit.meta["numeric_names"]).index(name)]
+
+
 def central_interval(samples: np.ndarray, prob: float = 0.90) -> tuple[float, float]:
     lo, hi = np.quantile(samples, [(1 - prob) / 2, (1 + prob) / 2])
     return float(lo), float(hi)
@@ -92,13 +97,12 @@ def calibration_run(seed: int) -> dict:
         fit = sample_design(model, design, seed=seed + i, sampler=SAMPLER)
         per_fit.append(time.perf_counter() - t0)
         unreliable += not fit.diagnostics.reliable
-        post = fit.posterior
         for j, name in enumerate(NAMES):
-            lo, hi = central_interval(post["beta"].sel(numeric=name).values.ravel())
+            lo, hi = central_interval(coefficient(fit, name))
             covered["beta"] += lo <= beta[j] <= hi
             totals["beta"] += 1
         for key, truth in (("intercept", intercept), ("sigma", sigma)):
-            lo, hi = central_interval(post[key].values.ravel())
+            lo, hi = central_interval(fit.draws[key])
             covered[key] += lo <= truth <= hi
             totals[key] += 1
     return {"covered": covered, "totals": totals, "censored": np.array(censored),
@@ -150,10 +154,9 @@ def test_one_large_dataset_recovers_every_parameter_within_three_posterior_sd(se
     design = simulate(300, truth["intercept"], beta, truth["sigma"], np.random.default_rng(seed))
     fit = sample_design(get_model("weibull"), design, seed=seed, sampler=SAMPLER)
     assert fit.diagnostics.reliable, fit.diagnostics.failures
-    post = fit.posterior
-    samples = {"intercept": post["intercept"].values.ravel(), "sigma": post["sigma"].values.ravel()}
+    samples = {"intercept": fit.draws["intercept"], "sigma": fit.draws["sigma"]}
     for j, name in enumerate(NAMES):
-        samples[name] = post["beta"].sel(numeric=name).values.ravel()
+        samples[name] = coefficient(fit, name)
         truth[name] = float(beta[j])
     far = {name: (float(s.mean()), float(s.std()), truth[name]) for name, s in samples.items()
            if abs(s.mean() - truth[name]) > 3 * s.std()}

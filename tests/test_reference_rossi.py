@@ -14,15 +14,14 @@ from __future__ import annotations
 
 from functools import cache
 
+import lifelines
 import numpy as np
 import pytest
 
-lifelines = pytest.importorskip("lifelines")
-
-from forecast.fit import Posterior, SamplerConfig, sample_design  # noqa: E402
-from models import get_model  # noqa: E402
-from models.base import Priors  # noqa: E402
-from models.design import Design  # noqa: E402
+from forecast.fit import Posterior, SamplerConfig, sample_design
+from models import get_model
+from models.base import Priors
+from models.design import Design
 
 #: lifelines' documented model uses every Rossi covariate (checked: this set, and no smaller
 #: one, gives the documented log-likelihood -679.917).
@@ -68,12 +67,11 @@ def lifelines_fit(model_name: str):
 
 def draws(posterior: Posterior) -> dict[str, np.ndarray]:
     """Flattened draws of the intercept, each coefficient by name, sigma and rho = 1 / sigma."""
-    post = posterior.posterior
-    out = {"intercept": post["intercept"].values.ravel(),
-           "sigma": post["sigma"].values.ravel()}
-    beta = post["beta"]
+    flat = posterior.draws
+    out = {"intercept": flat["intercept"], "sigma": flat["sigma"]}
+    names = list(posterior.meta["numeric_names"])
     for name in COVARIATES:
-        out[name] = beta.sel(numeric=name).values.ravel()
+        out[name] = flat["beta"][:, names.index(name)]
     out["rho"] = 1.0 / out["sigma"]
     return out
 
