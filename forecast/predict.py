@@ -52,6 +52,14 @@ class Forecast:
     flags: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     curves: np.ndarray | None = None
+    #: per predictive draw: the posterior draw it came from; per posterior draw: eta and sigma
+    draw_index: np.ndarray | None = None
+    eta: np.ndarray | None = None
+    sigma: np.ndarray | None = None
+    log_s0: np.ndarray | None = None
+    posterior_draws: dict[str, np.ndarray] | None = None
+    survival_model: Any = None
+    effect_levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def p_fall_within(self, days: float) -> float:
         """P(the holdout falls within ``days`` after as_of)."""
@@ -168,6 +176,14 @@ def predict(posterior: Posterior, case: Case, *, seed: int = 0, grid_days: int =
         diagnostics=posterior.diagnostics.to_dict(),
         flags=flags,
         curves=curves,
+        draw_index=np.tile(np.arange(eta.size), k),
+        eta=eta,
+        sigma=sigma,
+        log_s0=log_s0,
+        posterior_draws=posterior.draws,
+        survival_model=model,
+        effect_levels={f"effect_{n}": tuple(lv) for n, lv in
+                       zip(posterior.meta["cat_names"], posterior.meta["levels"], strict=True)},
     )
 
 
@@ -179,9 +195,15 @@ def survival_bands(days: np.ndarray, curves: np.ndarray, weights: np.ndarray | N
         pct = int(round(b * 100))
         qs[f"lo{pct}"] = (1 - b) / 2
         qs[f"hi{pct}"] = 1 - (1 - b) / 2
-    for name, q in qs.items():
-        if weights is None:
+    if weights is None:
+        for name, q in qs.items():
             out[name] = np.quantile(curves, q, axis=1)
-        else:
-            out[name] = np.array([weighted_quantile(row, weights, q) for row in curves])
+        return pd.DataFrame(out)
+    order = np.argsort(curves, axis=1, kind="stable")
+    values = np.take_along_axis(curves, order, axis=1)
+    cum = np.cumsum(np.asarray(weights)[order], axis=1)
+    cum /= cum[:, -1:]
+    for name, q in qs.items():
+        idx = np.minimum((cum < q).sum(axis=1), curves.shape[1] - 1)  # first cum >= q
+        out[name] = values[np.arange(curves.shape[0]), idx]
     return pd.DataFrame(out)

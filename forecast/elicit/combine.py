@@ -1,0 +1,256 @@
+"""Combine claims with the indicator forecast: statements as evidence.
+
+Each duration claim says P(T in B) = p (B = (lo, hi] in days since start), where p is uncertain:
+a phrase from the lexicon is a Beta distribution with mean p and variance V_p. The model's
+forecast says q. The claim moves q towards p, by a share c that says how firmly the phrase pins
+the probability down, tempered by the claim's credibility weight w:
+
+    target = q + w * c * (p - q),   c = 1 - V_p / (p * (1 - p))
+
+c is 1 for a point value and falls to 0 for a claim as vague as a coin of unknown bias (a Beta
+with concentration k has c = k / (k + 1)). So w = 0 leaves the forecast as it was, w = 1 with a
+point claim gives exactly p, a wide phrase moves it less than a narrow one, and each further
+agreeing claim moves it further. A claim ``given`` an event A with
+P(A) = a sets the target a * p + (1 - a) * q (the model keeps its view when A does not happen).
+The forecast's draws are then reweighted to hit the targets by Jeffrey's rule — the smallest
+change (in Kullback–Leibler divergence) that makes P(T in B) equal the target — raking over all
+claims until they hold together. Claims about effects multiply the posterior draws' weights by
+their prior density, tempered by w (a power prior).
+
+The weights are Pareto-smoothed (PSIS, arviz-stats) and k-hat is reported; when k-hat > 0.7 the
+draws cannot carry the claims and the forecast is recomputed by MCMC with the claims in the model
+(:mod:`forecast.elicit.fallback`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy import stats
+
+from forecast.elicit.claims import ReadClaim
+from forecast.predict import Forecast, survival_bands
+
+K_HAT_LIMIT = 0.7
+#: Fewest effective draws the reweighted forecast may rest on before MCMC takes over.
+MIN_ESS = 400
+_RAKE_SWEEPS = 200
+
+
+@dataclass(frozen=True)
+class Target:
+    """A reached agreement on one interval: P(T in (lo, hi]) should be ``prob``."""
+
+    lo: float
+    hi: float
+    prob: float
+    before: float
+    labels: tuple[str, ...]
+
+
+@dataclass
+class Combination:
+    """Log-weights over the forecast's draws, the targets they meet, and PSIS k-hat.
+
+    The duration claims' weight is a step function of T: ``cell_log_weights[c]`` on
+    (edges[c], edges[c + 1]] (days since start; edges[0] = days held, edges[-1] = inf).
+    ``effect_log_weights`` are per posterior draw.
+    """
+
+    log_weights: np.ndarray
+    targets: list[Target]
+    effect_log_weights: np.ndarray
+    pareto_k: float
+    edges: np.ndarray
+    cell_log_weights: np.ndarray
+    ess: float = 0.0
+
+    @property
+    def needs_mcmc(self) -> bool:
+        """True when the reweighted draws cannot be trusted: k-hat > 0.7, or fewer than
+        ``MIN_ESS`` effective draws."""
+        return self.pareto_k > K_HAT_LIMIT or self.ess < MIN_ESS
+
+
+def _in(total: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return (total > lo) & (total <= hi)
+
+
+def _per_draw_prob(fc: Forecast, lo: float, hi: float) -> np.ndarray:
+    """P_s(T in (lo, hi] | T > t0) for every posterior draw s (analytic)."""
+    model, eta, sigma, t0 = fc.survival_model, fc.eta, fc.sigma, fc.held_days
+
+    def surv(t: float) -> np.ndarray:
+        if t <= t0:
+            return np.ones_like(eta)
+        if np.isinf(t):
+            return np.zeros_like(eta)
+        return np.exp(model.log_survival(np.asarray(t), eta, sigma) - fc.log_s0)
+
+    return surv(lo) - surv(hi)
+
+
+def claim_probability(c: ReadClaim, q: float) -> tuple[float, float]:
+    """Mean and variance of the probability a claim gives to its interval.
+
+    For a claim given an event A, P(A) = a: a * p + (1 - a) * q, where q is the forecast's own
+    probability (the claim says nothing about what happens without A).
+    """
+    mean, var = c.prob.mean, c.prob.var
+    if c.condition is not None:
+        a_m, a_v = c.condition.mean, c.condition.var
+        d = mean - q
+        var = (a_v + a_m**2) * (var + d**2) - (a_m * d) ** 2
+        mean = a_m * mean + (1 - a_m) * q
+    return mean, max(var, 0.0)
+
+
+def information_share(mean: float, var: float) -> float:
+    """c = 1 - V / (p (1 - p)): 1 for a point value, 0 for a claim that pins nothing down."""
+    if var <= 0:
+        return 1.0
+    return float(np.clip(1.0 - var / max(mean * (1 - mean), 1e-12), 0.0, 1.0))
+
+
+def _norm(log_w: np.ndarray) -> np.ndarray:
+    w = np.exp(log_w - log_w.max())
+    return w / w.sum()
+
+
+def combine(fc: Forecast, claims: list[ReadClaim]) -> Combination:
+    """Log-weights over ``fc``'s predictive draws that make the forecast honour ``claims``."""
+    total = fc.held_days + fc.remaining
+    s_of = fc.draw_index
+    # effect claims: power prior on the posterior draws
+    eff = np.zeros(fc.eta.size)
+    for c in claims:
+        if c.kind == "effect":
+            var, level = c.effect
+            values = fc.posterior_draws[var]
+            if level:
+                # levels are stored in the model's order; the forecast keeps them in meta
+                values = values[:, fc.effect_levels[var].index(level)]
+            eff += c.weight * stats.norm.logpdf(values, c.mean, c.sd)
+    t0 = fc.held_days
+    edges = np.array([t0, *sorted({b for c in claims if c.kind != "effect"
+                                   for b in (c.lo, c.hi) if t0 < b < np.inf}), np.inf])
+    mids = np.where(np.isinf(edges[1:]), edges[:-1] + 1.0, (edges[:-1] + edges[1:]) / 2)
+    cell_lw = np.zeros(mids.size)
+    log_w = eff[s_of].copy()
+    # duration claims, in order: pooled target per interval
+    state: dict[tuple[float, float], tuple[float, float, list[str]]] = {}
+    for c in claims:
+        if c.kind == "effect" or c.weight == 0:
+            continue
+        key = (c.lo, c.hi)
+        inside = _in(total, c.lo, c.hi)
+        q = float(np.sum(_norm(log_w)[inside]))
+        before, labels = (state[key][1], state[key][2]) if key in state else (q, [])
+        p_mean, p_var = claim_probability(c, q)
+        target = q + c.weight * information_share(p_mean, p_var) * (p_mean - q)
+        state[key] = (target, before, [*labels, c.label])
+        log_w, cell_lw = _jeffrey(log_w, inside, target, cell_lw, _in(mids, c.lo, c.hi))
+    targets = [Target(lo, hi, prob, before, tuple(labels))
+               for (lo, hi), (prob, before, labels) in state.items()]
+    log_w, cell_lw = _rake(log_w, total, targets, cell_lw, mids)
+    k_hat = _pareto_k(log_w)
+    return Combination(log_weights=log_w, targets=targets, effect_log_weights=eff, pareto_k=k_hat,
+                       edges=edges, cell_log_weights=cell_lw, ess=effective_sample_size(log_w))
+
+
+def _jeffrey(log_w: np.ndarray, inside: np.ndarray, target: float, cell_lw: np.ndarray,
+             cell_inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    w = _norm(log_w)
+    q = float(np.sum(w[inside]))
+    target = float(np.clip(target, 1e-12, 1 - 1e-12))
+    out, cells = log_w.copy(), cell_lw.copy()
+    if 0 < q < 1:
+        up, down = np.log(target / q), np.log((1 - target) / (1 - q))
+        out[inside] += up
+        out[~inside] += down
+        cells[cell_inside] += up
+        cells[~cell_inside] += down
+    return out, cells
+
+
+def _rake(log_w: np.ndarray, total: np.ndarray, targets: list[Target], cell_lw: np.ndarray,
+          mids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Iterative proportional fitting: adjust until every target holds (to 1e-6)."""
+    if len(targets) < 2:
+        return log_w, cell_lw
+    masks = [(_in(total, t.lo, t.hi), _in(mids, t.lo, t.hi)) for t in targets]
+    for _ in range(_RAKE_SWEEPS):
+        for t, (m, cm) in zip(targets, masks, strict=True):
+            log_w, cell_lw = _jeffrey(log_w, m, t.prob, cell_lw, cm)
+        w = _norm(log_w)
+        if max(abs(np.sum(w[m]) - t.prob) for t, (m, _) in zip(targets, masks, strict=True)) < 1e-6:
+            break
+    return log_w, cell_lw
+
+
+def _psis(log_w: np.ndarray) -> tuple[np.ndarray, float]:
+    """Pareto-smoothed log-weights and k-hat (arviz-stats).
+
+    When the largest weights are all equal (weights from claims are step functions) there is no
+    tail to fit: the weights are bounded, smoothing changes nothing, and k-hat is reported as 0;
+    the effective sample size then tells whether the draws can carry the claims.
+    """
+    if np.ptp(log_w) == 0:
+        return log_w, 0.0
+    from arviz_stats.base import array_stats
+
+    try:
+        lw, k = array_stats.psislw(log_w - log_w.max())
+    except ValueError:  # "All tail values are the same"
+        return log_w, 0.0
+    return np.asarray(lw), float(k)
+
+
+def _pareto_k(log_w: np.ndarray) -> float:
+    return _psis(log_w)[1]
+
+
+def effective_sample_size(log_w: np.ndarray) -> float:
+    """Kish's effective sample size of the normalized weights."""
+    w = _norm(log_w)
+    return float(1.0 / np.sum(w**2))
+
+
+def smoothed_weights(log_w: np.ndarray) -> np.ndarray:
+    """Pareto-smoothed, normalized importance weights."""
+    return _norm(_psis(log_w)[0])
+
+
+def reweighted(fc: Forecast, comb: Combination, *, smooth: bool = True) -> Forecast:
+    """The forecast with its draws reweighted by ``comb``; the survival bands follow exactly.
+
+    The duration claims' weights are a step function of T (constant between claim boundaries),
+    so each posterior draw's survival curve is reweighted analytically: within draw s the new
+    density is f_s(T) * L(T) / Z_s, and the draw itself gets weight exp(effect) * Z_s.
+    """
+    weights = smoothed_weights(comb.log_weights) if smooth else _norm(comb.log_weights)
+    t0 = fc.held_days
+    edges = comb.edges
+    n_cells = len(edges) - 1
+    cell_l = np.exp(comb.cell_log_weights - comb.cell_log_weights.max())
+    # conditional survival of every posterior draw at the cell edges
+    surv_edges = np.stack([1 - _per_draw_prob(fc, t0, e) if e > t0 else np.ones_like(fc.eta)
+                           for e in edges])
+    cell_p = surv_edges[:-1] - surv_edges[1:]
+    contrib = cell_l[:, None] * cell_p
+    z = contrib.sum(axis=0)
+    post_w = np.exp(comb.effect_log_weights - comb.effect_log_weights.max()) * z
+    post_w = post_w / post_w.sum()
+    survival = fc.survival
+    if fc.curves is not None:
+        days = survival["days"].to_numpy()
+        j = np.clip(np.searchsorted(edges, t0 + days, side="left") - 1, 0, n_cells - 1)
+        tail = np.cumsum(contrib[::-1], axis=0)[::-1]
+        tail_after = np.vstack([tail[1:], np.zeros((1, tail.shape[1]))])
+        curves = (cell_l[j][:, None] * (fc.curves - surv_edges[j + 1]) + tail_after[j])
+        curves = np.clip(curves / np.where(z > 0, z, 1.0), 0.0, 1.0)
+        curves[days == 0] = 1.0
+        bands = survival_bands(days, curves, post_w)
+        survival = survival[["days", "date"]].join(bands.drop(columns="days"))
+    return replace(fc, weights=weights, survival=survival)
