@@ -123,9 +123,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"the posterior failed the diagnostics gate ({'; '.join(post.diagnostics.failures)}); "
             "nothing written. Sample longer (--draws/--tune) or pass --allow-unreliable"
         )
-    result = predict(post, case, seed=args.seed)
+    evidence = None
+    if args.no_statements or not any(st.claims for st in case.statements):
+        result = predict(post, case, seed=args.seed)
+    else:
+        from forecast.elicit.update import update
+
+        evidence = update(post, case, dataset, seed=args.seed, sampler=_sampler(args))
+        result = evidence.forecast
+        result.extra = dict(result.extra) | evidence.record()
     written = write_forecast(result, case, args.out)
     print(format_forecast(result, case, n_reference=len(dataset)))
+    if evidence is not None:
+        from forecast.elicit.update import format_decomposition
+
+        print(format_decomposition(evidence))
     print(_diag_line(post.diagnostics))
     print("wrote " + ", ".join(str(p) for p in written.values()))
     return 0
@@ -210,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, help="output directory")
     run.add_argument("--as-of", default=None, help="forecast date YYYY-MM-DD (default: the case's as_of)")
     run.add_argument("--posterior", default=None, help="use this stored posterior (.nc); must match")
+    run.add_argument("--no-statements", action="store_true",
+                     help="forecast from the indicators only, ignoring the statements' claims")
     run.add_argument("--allow-unreliable", action="store_true",
                      help="write a forecast even if the posterior fails the diagnostics gate")
     _add_fit_options(run)

@@ -10,7 +10,7 @@ Summaries come from weighted draws of R (weights are 1 until statements reweight
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -62,12 +62,32 @@ class Forecast:
     effect_levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def p_fall_within(self, days: float) -> float:
-        """P(the holdout falls within ``days`` after as_of)."""
+        """P(the holdout falls within ``days`` after as_of).
+
+        Exact (the mean of the per-draw survival curves) on the daily grid; from the weighted
+        draws beyond it.
+        """
+        mean = self._mean_curve()
+        if mean is not None and float(days).is_integer() and 0 <= days < mean.size:
+            return float(1.0 - mean[int(days)])
         return float(np.sum(self.weights[self.remaining <= days]))
 
     def quantile(self, q: float) -> float:
-        """Weighted quantile of the remaining days."""
+        """The q-quantile of the remaining days: interpolated on the mean survival curve where
+        it reaches 1 - q on the grid, else the weighted quantile of the draws."""
+        mean = self._mean_curve()
+        if mean is not None:
+            below = np.flatnonzero(mean <= 1.0 - q)
+            if below.size and below[0] > 0:
+                i = int(below[0])
+                hi, lo = mean[i - 1], mean[i]
+                return float(i - 1 + (hi - (1.0 - q)) / (hi - lo)) if hi > lo else float(i)
         return weighted_quantile(self.remaining, self.weights, q)
+
+    def _mean_curve(self) -> np.ndarray | None:
+        if "mean" not in self.survival:
+            return None
+        return self.survival["mean"].to_numpy()
 
     def date_of(self, days: float) -> date:
         return self.as_of + timedelta(days=float(np.round(days)))
@@ -145,51 +165,60 @@ def predict(posterior: Posterior, case: Case, *, seed: int = 0, grid_days: int =
     """
     rng = np.random.default_rng(seed)
     eta, flags = case_eta(posterior, case, rng)
-    sigma = posterior.draws["sigma"]
-    model = posterior.model
+    base = Forecast(
+        case_id=case.id, start_date=case.start_date, as_of=case.as_of, held_days=case.held_days,
+        model=posterior.stamp.get("model", posterior.model.name),
+        model_id=posterior.stamp.get("model_id", ""),
+        dataset_hash=posterior.stamp.get("dataset_hash", ""), seed=int(seed),
+        remaining=np.zeros(0), weights=np.zeros(0), survival=pd.DataFrame(),
+        diagnostics=posterior.diagnostics.to_dict(), flags=flags,
+        posterior_draws=posterior.draws,
+        effect_levels={f"effect_{n}": tuple(lv) for n, lv in
+                       zip(posterior.meta["cat_names"], posterior.meta["levels"], strict=True)},
+    )
+    return forecast_from_eta(case, eta, posterior.draws["sigma"], posterior.model, rng, stamp=base,
+                             grid_days=grid_days)
+
+
+def forecast_from_eta(case: Case, eta: np.ndarray, sigma: np.ndarray, model, rng: np.random.Generator,
+                      *, stamp: Forecast, draws_per_eta: int = DRAWS_PER_POSTERIOR_DRAW,
+                      grid_days: int = 730) -> Forecast:
+    """The forecast for linear predictors ``eta`` and scales ``sigma`` (one per posterior draw):
+    remaining-life draws, per-draw conditional survival curves and their bands. Identity fields
+    (model, ids, flags, diagnostics) are copied from ``stamp``."""
     t0 = case.held_days
     log_s0 = model.log_survival(np.maximum(t0, 1e-9), eta, sigma) if t0 > 0 else np.zeros_like(eta)
     # remaining life: T | T > t0 by inverse survival, U ~ Uniform(0, S(t0))
-    k = DRAWS_PER_POSTERIOR_DRAW
+    k = draws_per_eta
     u = rng.uniform(size=(k, eta.size)) * np.exp(log_s0)
     u = np.clip(u, 1e-300, None)
     total = model.quantile_days(u, eta, sigma)
     remaining = np.maximum(total - t0, 0.0).reshape(-1)
-    weights = np.full(remaining.size, 1.0 / remaining.size)
     days = np.arange(0, grid_days + 1, dtype=float)
     curves = np.exp(model.log_survival(t0 + np.maximum(days[:, None], 1e-9), eta, sigma) - log_s0)
     curves[days == 0] = 1.0  # it has held at as_of, by definition
     survival = survival_bands(days, curves)
     survival.insert(1, "date", [case.as_of + timedelta(days=int(d)) for d in days])
-    return Forecast(
-        case_id=case.id,
-        start_date=case.start_date,
+    return replace(
+        stamp,
         as_of=case.as_of,
         held_days=t0,
-        model=posterior.stamp.get("model", model.name),
-        model_id=posterior.stamp.get("model_id", ""),
-        dataset_hash=posterior.stamp.get("dataset_hash", ""),
-        seed=int(seed),
         remaining=remaining,
-        weights=weights,
+        weights=np.full(remaining.size, 1.0 / remaining.size),
         survival=survival,
-        diagnostics=posterior.diagnostics.to_dict(),
-        flags=flags,
         curves=curves,
         draw_index=np.tile(np.arange(eta.size), k),
         eta=eta,
         sigma=sigma,
         log_s0=log_s0,
-        posterior_draws=posterior.draws,
         survival_model=model,
-        effect_levels={f"effect_{n}": tuple(lv) for n, lv in
-                       zip(posterior.meta["cat_names"], posterior.meta["levels"], strict=True)},
     )
 
 
 def survival_bands(days: np.ndarray, curves: np.ndarray, weights: np.ndarray | None = None) -> pd.DataFrame:
     """Median and central bands (50/80/95%) of survival curves (rows: days, columns: draws)."""
     out = {"days": days}
+    out["mean"] = curves.mean(axis=1) if weights is None else curves @ (weights / np.sum(weights))
     qs = {"median": 0.5}
     for b in BANDS:
         pct = int(round(b * 100))

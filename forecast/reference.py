@@ -99,3 +99,32 @@ def format_summary(s: ReferenceSummary) -> str:
     unknown = ", ".join(f"{k} {v}" for k, v in s.missing.items() if v)
     lines.append(f"  unknown values (flagged, not filled): {unknown or 'none'}")
     return "\n".join(lines)
+
+
+def km_quantile(dataset: Dataset):
+    """A function q -> the duration (days since start) by which a share q of the reference class
+    has fallen, read off the Kaplan–Meier curve (``inf`` beyond the curve's reach)."""
+    km = kaplan_meier(dataset)
+
+    def quantile(q: float) -> float:
+        return float(km.percentile(1.0 - q))
+
+    return quantile
+
+
+def km_remaining(dataset: Dataset, held_days: float, horizons: tuple[int, ...],
+                 quantiles: tuple[float, ...]) -> dict:
+    """The reference class alone: remaining life after ``held_days`` from the Kaplan–Meier curve,
+    S(t0 + h) / S(t0). Quantiles the curve never reaches are None."""
+    km = kaplan_meier(dataset)
+    s0 = float(km.survival_function_at_times(held_days).iloc[0])
+    p = {str(h): round(1 - float(km.survival_function_at_times(held_days + h).iloc[0]) / s0, 4)
+         for h in horizons}
+    sf = km.survival_function_
+    times = sf.index.to_numpy()
+    cond = sf.iloc[:, 0].to_numpy() / s0
+    out_q = {}
+    for q in quantiles:
+        hit = np.flatnonzero((times > held_days) & (cond <= 1 - q))
+        out_q[f"{q:g}"] = round(float(times[hit[0]] - held_days), 1) if hit.size else None
+    return {"p_fall_within": p, "days_remaining": out_q}

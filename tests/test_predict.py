@@ -34,10 +34,13 @@ def test_same_seed_same_forecast(weibull_posterior, seed):
 def test_draws_agree_with_the_analytic_conditional_survival(weibull_posterior, seed):
     case = load_case(PANJSHIR)
     fc = predict(weibull_posterior, case, seed=seed)
-    # mean over posterior draws of 1 - S(t0 + h) / S(t0), from the tabulated per-draw curves
+    # the predictive draws of the remaining life against the mean of the per-draw curves
     for h in (30, 90, 365):
-        analytic = 1 - fc.curves[h].mean()
-        assert abs(fc.p_fall_within(h) - analytic) < 0.02
+        from_draws = float(np.sum(fc.weights[fc.remaining <= h]))
+        assert abs(fc.p_fall_within(h) - (1 - fc.curves[h].mean())) < 1e-12
+        assert abs(from_draws - fc.p_fall_within(h)) < 0.02
+    median_draws = weighted_quantile(fc.remaining, fc.weights, 0.5)
+    assert abs(median_draws - fc.quantile(0.5)) / fc.quantile(0.5) < 0.1
 
 
 def test_remaining_life_is_conditioned_on_having_held(weibull_posterior, seed):

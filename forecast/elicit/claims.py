@@ -220,7 +220,8 @@ def _read_one(raw: dict, i: int, st: Statement, where: str, weight: float, wread
               ctx: Context, events: dict[str, Probability]) -> ReadClaim | None:
     for key in raw:
         if key not in _CLAIM_KEYS:
-            raise InputError(f"{where}, key '{key}'", f"unknown key (allowed: {', '.join(sorted(_CLAIM_KEYS))})")
+            allowed = ", ".join(sorted(_CLAIM_KEYS))
+            raise InputError(f"{where}, key '{key}'", f"unknown key (allowed: {allowed})")
     kind = raw.get("kind")
     if kind not in KINDS:
         raise InputError(f"{where}, key 'kind'", f"'{kind}' is not one of {', '.join(KINDS)}")

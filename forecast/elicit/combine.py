@@ -113,80 +113,88 @@ def information_share(mean: float, var: float) -> float:
     return float(np.clip(1.0 - var / max(mean * (1 - mean), 1e-12), 0.0, 1.0))
 
 
-def _norm(log_w: np.ndarray) -> np.ndarray:
-    w = np.exp(log_w - log_w.max())
-    return w / w.sum()
-
-
 def combine(fc: Forecast, claims: list[ReadClaim]) -> Combination:
-    """Log-weights over ``fc``'s predictive draws that make the forecast honour ``claims``."""
+    """Weights that make ``fc`` honour ``claims``.
+
+    The arithmetic is exact, on cells of T between the claims' boundaries: each posterior draw's
+    probability of each cell is analytic, so targets are met without sampling noise; the
+    predictive draws then get the weight of their cell (times their posterior draw's effect
+    weight), and PSIS k-hat and the effective sample size say whether they can carry it.
+    """
     total = fc.held_days + fc.remaining
-    s_of = fc.draw_index
-    # effect claims: power prior on the posterior draws
+    # effect claims: a tempered prior on the posterior draws (power prior)
     eff = np.zeros(fc.eta.size)
     for c in claims:
         if c.kind == "effect":
             var, level = c.effect
             values = fc.posterior_draws[var]
             if level:
-                # levels are stored in the model's order; the forecast keeps them in meta
                 values = values[:, fc.effect_levels[var].index(level)]
             eff += c.weight * stats.norm.logpdf(values, c.mean, c.sd)
+    post_w = _norm(eff)
     t0 = fc.held_days
     edges = np.array([t0, *sorted({b for c in claims if c.kind != "effect"
                                    for b in (c.lo, c.hi) if t0 < b < np.inf}), np.inf])
     mids = np.where(np.isinf(edges[1:]), edges[:-1] + 1.0, (edges[:-1] + edges[1:]) / 2)
+    surv = np.stack([1 - _per_draw_prob(fc, t0, e) if e > t0 else np.ones_like(fc.eta)
+                     for e in edges])
+    cell_mass = (surv[:-1] - surv[1:]) @ post_w  # the forecast's probability of each cell
     cell_lw = np.zeros(mids.size)
-    log_w = eff[s_of].copy()
-    # duration claims, in order: pooled target per interval
     state: dict[tuple[float, float], tuple[float, float, list[str]]] = {}
     for c in claims:
         if c.kind == "effect" or c.weight == 0:
             continue
         key = (c.lo, c.hi)
-        inside = _in(total, c.lo, c.hi)
-        q = float(np.sum(_norm(log_w)[inside]))
+        inside = _in(mids, c.lo, c.hi)
+        q = float(np.sum(_norm(cell_lw, cell_mass)[inside]))
         before, labels = (state[key][1], state[key][2]) if key in state else (q, [])
         p_mean, p_var = claim_probability(c, q)
         target = q + c.weight * information_share(p_mean, p_var) * (p_mean - q)
         state[key] = (target, before, [*labels, c.label])
-        log_w, cell_lw = _jeffrey(log_w, inside, target, cell_lw, _in(mids, c.lo, c.hi))
+        cell_lw = _jeffrey(cell_lw, cell_mass, inside, target)
     targets = [Target(lo, hi, prob, before, tuple(labels))
                for (lo, hi), (prob, before, labels) in state.items()]
-    log_w, cell_lw = _rake(log_w, total, targets, cell_lw, mids)
-    k_hat = _pareto_k(log_w)
-    return Combination(log_weights=log_w, targets=targets, effect_log_weights=eff, pareto_k=k_hat,
-                       edges=edges, cell_log_weights=cell_lw, ess=effective_sample_size(log_w))
+    cell_lw = _rake(cell_lw, cell_mass, targets, mids)
+    cell_of = np.clip(np.searchsorted(edges, total, side="left") - 1, 0, mids.size - 1)
+    log_w = eff[fc.draw_index] + cell_lw[cell_of]
+    return Combination(log_weights=log_w, targets=targets, effect_log_weights=eff,
+                       pareto_k=_pareto_k(log_w), edges=edges, cell_log_weights=cell_lw,
+                       ess=effective_sample_size(log_w))
 
 
-def _jeffrey(log_w: np.ndarray, inside: np.ndarray, target: float, cell_lw: np.ndarray,
-             cell_inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    w = _norm(log_w)
-    q = float(np.sum(w[inside]))
+def _norm(log_w: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
+    """exp(log_w) (times ``base``), normalized to sum 1."""
+    w = np.exp(log_w - log_w.max())
+    if base is not None:
+        w = w * base
+    return w / w.sum()
+
+
+def _jeffrey(cell_lw: np.ndarray, cell_mass: np.ndarray, inside: np.ndarray,
+             target: float) -> np.ndarray:
+    """Jeffrey's rule on cells: scale the cells inside to ``target``, the rest to 1 - target."""
+    q = float(np.sum(_norm(cell_lw, cell_mass)[inside]))
     target = float(np.clip(target, 1e-12, 1 - 1e-12))
-    out, cells = log_w.copy(), cell_lw.copy()
+    out = cell_lw.copy()
     if 0 < q < 1:
-        up, down = np.log(target / q), np.log((1 - target) / (1 - q))
-        out[inside] += up
-        out[~inside] += down
-        cells[cell_inside] += up
-        cells[~cell_inside] += down
-    return out, cells
+        out[inside] += np.log(target / q)
+        out[~inside] += np.log((1 - target) / (1 - q))
+    return out
 
 
-def _rake(log_w: np.ndarray, total: np.ndarray, targets: list[Target], cell_lw: np.ndarray,
-          mids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Iterative proportional fitting: adjust until every target holds (to 1e-6)."""
+def _rake(cell_lw: np.ndarray, cell_mass: np.ndarray, targets: list[Target],
+          mids: np.ndarray) -> np.ndarray:
+    """Iterative proportional fitting: adjust until every target holds (to 1e-9)."""
     if len(targets) < 2:
-        return log_w, cell_lw
-    masks = [(_in(total, t.lo, t.hi), _in(mids, t.lo, t.hi)) for t in targets]
+        return cell_lw
+    masks = [_in(mids, t.lo, t.hi) for t in targets]
     for _ in range(_RAKE_SWEEPS):
-        for t, (m, cm) in zip(targets, masks, strict=True):
-            log_w, cell_lw = _jeffrey(log_w, m, t.prob, cell_lw, cm)
-        w = _norm(log_w)
-        if max(abs(np.sum(w[m]) - t.prob) for t, (m, _) in zip(targets, masks, strict=True)) < 1e-6:
+        for t, m in zip(targets, masks, strict=True):
+            cell_lw = _jeffrey(cell_lw, cell_mass, m, t.prob)
+        w = _norm(cell_lw, cell_mass)
+        if max(abs(np.sum(w[m]) - t.prob) for t, m in zip(targets, masks, strict=True)) < 1e-9:
             break
-    return log_w, cell_lw
+    return cell_lw
 
 
 def _psis(log_w: np.ndarray) -> tuple[np.ndarray, float]:
@@ -222,12 +230,14 @@ def smoothed_weights(log_w: np.ndarray) -> np.ndarray:
     return _norm(_psis(log_w)[0])
 
 
-def reweighted(fc: Forecast, comb: Combination, *, smooth: bool = True) -> Forecast:
+def reweighted(fc: Forecast, comb: Combination, *, smooth: bool = True,
+               tilt_draws: bool = True) -> Forecast:
     """The forecast with its draws reweighted by ``comb``; the survival bands follow exactly.
 
     The duration claims' weights are a step function of T (constant between claim boundaries),
     so each posterior draw's survival curve is reweighted analytically: within draw s the new
-    density is f_s(T) * L(T) / Z_s, and the draw itself gets weight exp(effect) * Z_s.
+    density is f_s(T) * L(T) / Z_s, and the draw itself gets weight exp(effect) * Z_s — unless
+    ``tilt_draws`` is False, for draws that already come from the tilted posterior (MCMC).
     """
     weights = smoothed_weights(comb.log_weights) if smooth else _norm(comb.log_weights)
     t0 = fc.held_days
@@ -240,7 +250,10 @@ def reweighted(fc: Forecast, comb: Combination, *, smooth: bool = True) -> Forec
     cell_p = surv_edges[:-1] - surv_edges[1:]
     contrib = cell_l[:, None] * cell_p
     z = contrib.sum(axis=0)
-    post_w = np.exp(comb.effect_log_weights - comb.effect_log_weights.max()) * z
+    if tilt_draws:
+        post_w = np.exp(comb.effect_log_weights - comb.effect_log_weights.max()) * z
+    else:
+        post_w = np.ones_like(z)
     post_w = post_w / post_w.sum()
     survival = fc.survival
     if fc.curves is not None:
