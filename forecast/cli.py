@@ -95,12 +95,12 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_as_of(value: str | None):
+def _parse_date(value: str | None, flag: str = "--as-of"):
     if value is None:
         return None
     from forecast.data import parse_date
 
-    return parse_date(value, "--as-of")
+    return parse_date(value, flag)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -113,7 +113,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     get_model(args.model)  # an unknown name fails before anything is loaded or fitted
     case = load_case(args.case)
-    as_of = _parse_as_of(args.as_of)
+    as_of = _parse_date(args.as_of)
     if as_of is not None:
         case = case.with_as_of(as_of)
     dataset = load_holdouts(args.data)
@@ -169,6 +169,55 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     for name, post in posts.items():
         if not post.diagnostics.reliable:
             print(f"warning: {name}: {_diag_line(post.diagnostics)}")
+    return 0
+
+
+def _cmd_elicit(args: argparse.Namespace) -> int:
+    from forecast.cases import ROLES
+    from forecast.elicit.parse import format_proposal, propose
+
+    if args.role is not None and args.role not in ROLES:
+        raise InputError("--role", f"'{args.role}' is not one of {', '.join(ROLES)}")
+    when = _parse_date(args.date, "--date")  # an ISO date, or exit 2
+    proposal = propose(args.quote, speaker=args.speaker, role=args.role, date=when)
+    statement = {"id": args.id, "quote": args.quote, "speaker": args.speaker or "UNKNOWN",
+                 "role": args.role or "other", "date": when.isoformat() if when else "YYYY-MM-DD",
+                 "source": args.source or "SOURCE"}
+    print(format_proposal(proposal, statement=statement))
+    if not proposal.claims:
+        print("# no claim proposed: nothing in the quote could be read as a probability or a time")
+    return 0
+
+
+def _cmd_lexicon(args: argparse.Namespace) -> int:
+    from forecast.elicit.lexicon import (
+        load_probability_lexicon,
+        load_role_weights,
+        load_time_lexicon,
+    )
+
+    if args.phrase:
+        prob, time = load_probability_lexicon(), load_time_lexicon()
+        try:
+            r = prob.lookup(args.phrase)
+            via = f" (read as '{r.phrase}': {r.note})" if r.note else ""
+            print(f"'{args.phrase}'{via}: Beta({r.a:.2f}, {r.b:.2f}), mean {r.mean:.2f}, "
+                  f"90% {r.q05:.2f}-{r.q95:.2f}; {r.source}")
+        except InputError:
+            t = time.lookup(args.phrase)  # an unknown phrase raises: exit 2 with its message
+            print(f"'{args.phrase}': {t.description}")
+        return 0
+    prob = load_probability_lexicon()
+    print("probability phrases (Beta fitted to how people read them):")
+    for name, e in sorted(prob.phrases.items(), key=lambda kv: kv[1]["mean"]):
+        print(f"  {name:<26} mean {e['mean']:.2f}  90% {e['q05']:.2f}-{e['q95']:.2f}  "
+              f"Beta({e['a']:.2f}, {e['b']:.2f})  {e.get('source', '')[:40]}")
+    print("negations and hedges (mapped to the nearest measured phrase):")
+    for name, e in sorted(prob.aliases.items()):
+        print(f"  {name:<26} -> {e['phrase']}")
+    print("role weights (default credibility of a statement):")
+    for role, w in load_role_weights().items():
+        print(f"  {role:<26} {w:g}")
     return 0
 
 
@@ -228,6 +277,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write a forecast even if the posterior fails the diagnostics gate")
     _add_fit_options(run)
     run.set_defaults(func=_cmd_run)
+
+    eli = sub.add_parser("elicit", help="propose claims (case-file YAML) from a quote; shows its reading")
+    eli.add_argument("quote", help="the statement, verbatim")
+    eli.add_argument("--speaker", default=None)
+    eli.add_argument("--role", default=None, help="independent_analyst, party_to_conflict, ...")
+    eli.add_argument("--date", default=None, help="date of the statement, YYYY-MM-DD")
+    eli.add_argument("--source", default=None)
+    eli.add_argument("--id", default="new_statement", help="statement id for the YAML")
+    eli.set_defaults(func=_cmd_elicit)
+
+    lex = sub.add_parser("lexicon", help="show the probability phrases, time words and role weights")
+    lex.add_argument("phrase", nargs="?", default=None, help="look up one phrase or time word")
+    lex.set_defaults(func=_cmd_lexicon)
 
     comp = sub.add_parser("compare", help="PSIS-LOO comparison of all models")
     _add_fit_options(comp, model=False)

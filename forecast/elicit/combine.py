@@ -40,7 +40,7 @@ _RAKE_SWEEPS = 200
 
 @dataclass(frozen=True)
 class Target:
-    """A reached agreement on one interval: P(T in (lo, hi]) should be ``prob``."""
+    """What a claim asked of one interval: P(T in (lo, hi]) moved from ``before`` to ``prob``."""
 
     lo: float
     hi: float
@@ -140,21 +140,22 @@ def combine(fc: Forecast, claims: list[ReadClaim]) -> Combination:
                      for e in edges])
     cell_mass = (surv[:-1] - surv[1:]) @ post_w  # the forecast's probability of each cell
     cell_lw = np.zeros(mids.size)
-    state: dict[tuple[float, float], tuple[float, float, list[str]]] = {}
-    for c in claims:
-        if c.kind == "effect" or c.weight == 0:
-            continue
-        key = (c.lo, c.hi)
-        inside = _in(mids, c.lo, c.hi)
-        q = float(np.sum(_norm(cell_lw, cell_mass)[inside]))
-        before, labels = (state[key][1], state[key][2]) if key in state else (q, [])
-        p_mean, p_var = claim_probability(c, q)
-        target = q + c.weight * information_share(p_mean, p_var) * (p_mean - q)
-        state[key] = (target, before, [*labels, c.label])
-        cell_lw = _jeffrey(cell_lw, cell_mass, inside, target)
-    targets = [Target(lo, hi, prob, before, tuple(labels))
-               for (lo, hi), (prob, before, labels) in state.items()]
-    cell_lw = _rake(cell_lw, cell_mass, targets, mids)
+    targets: list[Target] = []
+    # statements in turn (each a Jeffrey update of what came before); the claims of one
+    # statement are raked so that they hold together
+    for sid in dict.fromkeys(c.statement_id for c in claims):
+        mine: list[Target] = []
+        for c in claims:
+            if c.statement_id != sid or c.kind == "effect" or c.weight == 0:
+                continue
+            inside = _in(mids, c.lo, c.hi)
+            q = float(np.sum(_norm(cell_lw, cell_mass)[inside]))
+            p_mean, p_var = claim_probability(c, q)
+            target = q + c.weight * information_share(p_mean, p_var) * (p_mean - q)
+            mine.append(Target(c.lo, c.hi, target, q, (c.label,)))
+            cell_lw = _jeffrey(cell_lw, cell_mass, inside, target)
+        cell_lw = _rake(cell_lw, cell_mass, mine, mids)
+        targets += mine
     cell_of = np.clip(np.searchsorted(edges, total, side="left") - 1, 0, mids.size - 1)
     log_w = eff[fc.draw_index] + cell_lw[cell_of]
     return Combination(log_weights=log_w, targets=targets, effect_log_weights=eff,
@@ -184,7 +185,8 @@ def _jeffrey(cell_lw: np.ndarray, cell_mass: np.ndarray, inside: np.ndarray,
 
 def _rake(cell_lw: np.ndarray, cell_mass: np.ndarray, targets: list[Target],
           mids: np.ndarray) -> np.ndarray:
-    """Iterative proportional fitting: adjust until every target holds (to 1e-9)."""
+    """Iterative proportional fitting: adjust until every target holds (to 1e-9), or give up
+    after a fixed number of sweeps when the targets contradict each other."""
     if len(targets) < 2:
         return cell_lw
     masks = [_in(mids, t.lo, t.hi) for t in targets]
