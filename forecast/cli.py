@@ -7,7 +7,9 @@ posterior refused, 1 anything unexpected.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 from forecast.errors import InputError, UnreliablePosteriorError
@@ -117,6 +119,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if as_of is not None:
         case = case.with_as_of(as_of)
     dataset = load_holdouts(args.data)
+    use_statements = not args.no_statements and any(st.claims for st in case.statements)
+    if use_statements:
+        from forecast.elicit.update import check_claims
+
+        check_claims(case, dataset)  # bad claims fail before any fitting
     post = _fit_for(args, dataset)
     if not post.diagnostics.reliable and not args.allow_unreliable:
         raise UnreliablePosteriorError(
@@ -124,7 +131,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             "nothing written. Sample longer (--draws/--tune) or pass --allow-unreliable"
         )
     evidence = None
-    if args.no_statements or not any(st.claims for st in case.statements):
+    if not use_statements:
         result = predict(post, case, seed=args.seed)
     else:
         from forecast.elicit.update import update
@@ -302,6 +309,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not os.environ.get("FORECAST_WARNINGS"):
+        # libraries' warnings (PSIS, lifelines' interpolation) are reported by the toolkit's own
+        # diagnostics; set FORECAST_WARNINGS=1 to see them
+        warnings.simplefilter("ignore")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

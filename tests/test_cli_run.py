@@ -113,3 +113,29 @@ def test_models_lists_the_three_models():
     assert proc.returncode == 0
     for name in ("weibull", "lognormal", "loglogistic"):
         assert name in proc.stdout
+
+
+def test_run_with_statements_records_claims_weights_and_decomposition(run_dir):
+    _, _, out, proc = run_dir
+    record = json.loads((out / "forecast.json").read_text())
+    assert {"claims", "pareto_k", "decomposition", "combination"} <= set(record)
+    by_statement = {c["statement"]: c for c in record["claims"]}
+    assert {"kugelman_quickly", "sayed_couple_of_months"} <= set(by_statement)
+    assert by_statement["kugelman_quickly"]["weight"] == 0.6  # independent analyst default
+    assert "quickly" in by_statement["kugelman_quickly"]["reading"]
+    stages = [s["stage"] for s in record["decomposition"]]
+    assert stages[0].startswith("reference class") and stages[1] == "+ indicators"
+    assert stages[-1] == "final" and any("kugelman_quickly" in s for s in stages)
+    assert "how the forecast was built" in proc.stdout
+
+
+def test_unknown_phrase_in_a_claim_is_one_line_exit_2(run_dir, synthetic_csv, tmp_path):
+    _, cache, _, _ = run_dir
+    case = tmp_path / "case.yaml"
+    case.write_text(PANJSHIR.read_text().replace("{phrase: will}", "{phrase: wibbly}"))
+    out = tmp_path / "out"
+    proc = run("run", str(case), "--data", str(synthetic_csv), "--out", str(out), "--cache",
+               str(cache), "--allow-unreliable", *SMALL)
+    assert proc.returncode == 2 and not out.exists()
+    line = proc.stderr.strip()
+    assert len(line.splitlines()) == 1 and "statement 'kugelman_quickly'" in line and "wibbly" in line

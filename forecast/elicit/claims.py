@@ -120,7 +120,7 @@ def read_probability(spec: Any, where: str, ctx: Context) -> Probability:
         try:
             r = ctx.prob_lexicon.lookup(value)
         except InputError as exc:
-            raise InputError(f"{where}, key 'probability'", exc.rule) from None
+            raise InputError(f"{where}, key 'probability'", f"'{value}': {exc.rule}") from None
         m = r.a / (r.a + r.b)
         via = f" via '{r.phrase}'" if r.phrase.lower() != value.strip().lower() else ""
         reading = (f"'{value}'{via}: Beta({r.a:.2f}, {r.b:.2f}), mean {r.mean:.2f}, "
@@ -140,7 +140,7 @@ def read_time(spec: Any, where: str, st: Statement, ctx: Context) -> tuple[float
         try:
             r = ctx.time_lexicon.lookup(str(word))
         except InputError as exc:
-            raise InputError(key_where, exc.rule) from None
+            raise InputError(key_where, f"'{word}': {exc.rule}") from None
         if r.kind == "vague":
             t = float(ctx.km_quantile(r.quantile))
             return t, (f"'{word}': {r.description}; the reference class's {r.quantile:.0%} "

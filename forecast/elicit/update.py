@@ -45,18 +45,35 @@ class Evidence:
         }
 
 
+def effect_levels(cat_names, levels, with_force: bool) -> dict[str, tuple[str, ...]]:
+    """The indicators an effect claim may name, with their levels."""
+    out = {name: tuple(lv) for name, lv in zip(cat_names, levels, strict=True)}
+    if with_force:
+        out["force_ratio"] = ()
+    return out
+
+
+def check_claims(case: Case, dataset: Dataset, lexicons=None) -> list[ReadClaim]:
+    """Read the case's claims before any fitting, so that bad claims fail fast."""
+    design = from_dataset(dataset)
+    levels = effect_levels(design.cat_names, design.levels, design.force is not None)
+    return read_claims(_context(case, dataset, levels, lexicons))[0]
+
+
 def context(case: Case, dataset: Dataset, posterior: Posterior, lexicons=None) -> Context:
     """Everything claims are read against: lexicons, role weights, the reference class."""
+    meta = posterior.meta
+    levels = effect_levels(meta["cat_names"], meta["levels"], "force" in meta)
+    return _context(case, dataset, levels, lexicons)
+
+
+def _context(case: Case, dataset: Dataset, levels: dict, lexicons) -> Context:
     if lexicons is None:
         from forecast.elicit import lexicon
 
         lexicons = (lexicon.load_probability_lexicon(), lexicon.load_time_lexicon(),
                     lexicon.load_role_weights())
     prob, time, roles = lexicons
-    levels = {name: tuple(lv) for name, lv in
-              zip(posterior.meta["cat_names"], posterior.meta["levels"], strict=True)}
-    if "force" in posterior.meta:
-        levels["force_ratio"] = ()
     return Context(case=case, km_quantile=km_quantile(dataset), effect_levels=levels,
                    prob_lexicon=prob, time_lexicon=time, role_weights=roles)
 

@@ -1,0 +1,435 @@
+"""Lexicons: verbal probability and time phrases, and default weights by speaker role.
+
+Files live in ``data/lexicon/`` (see its README): ``probability.yaml`` (generated from CAPphrase by
+:mod:`forecast.elicit.build_lexicon`), ``time.yaml`` and ``roles.yaml`` (hand-written, editable).
+Matching is case-insensitive, any whitespace matches a space and ’ matches '.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from scipy import stats
+
+from forecast.errors import InputError
+
+LEXICON_DIR = Path(__file__).resolve().parents[2] / "data" / "lexicon"
+_RELATIONS = ("<=", ">")
+
+
+@dataclass(frozen=True)
+class PhraseReading:
+    """A probability phrase read from text: the measured Beta it stands for."""
+
+    text: str
+    phrase: str
+    a: float
+    b: float
+    mean: float
+    q05: float
+    q95: float
+    source: str
+    note: str | None = None
+    key: str = ""  # the lexicon entry matched (a measured phrase or an alias)
+
+
+@dataclass(frozen=True)
+class TimeReading:
+    """A time wording read from text: vague (a reference-class quantile) or a span in days."""
+
+    text: str
+    kind: str
+    quantile: float | None
+    relation: str | None
+    days_low: float | None
+    days_high: float | None
+    description: str
+    days: float | None = None  # nominal value of a span, when it has one
+    key: str = ""
+
+
+def normalize_phrase(text: str) -> str:
+    """Lowercase, ’ → ', whitespace collapsed: the form lexicon keys are written in."""
+    return " ".join(str(text).replace("’", "'").replace("‘", "'").lower().split())
+
+
+def key_pattern(key: str) -> str:
+    """Regex source matching ``key`` in running text (any whitespace, either apostrophe)."""
+    return r"\s+".join(re.escape(w).replace("'", "['’]") for w in key.split(" "))
+
+
+class _Matcher:
+    """All occurrences of a set of keys in text; longest first, non-overlapping."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = sorted(set(keys), key=lambda k: (-len(k), k))
+        alts = "|".join(f"(?P<k{i}>{key_pattern(k)})" for i, k in enumerate(self.keys))
+        self.regex = re.compile(rf"(?<!\w)(?=(?:{alts})(?!\w))", re.IGNORECASE) if alts else None
+
+    def candidates(self, text: str) -> list[tuple[int, int, str]]:
+        found = self.regex.finditer(text) if self.regex is not None else ()
+        return [(m.start(n), m.end(n), self.keys[int(n[1:])]) for m in found if (n := m.lastgroup)]
+
+
+def select(cands: list[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:
+    """Longest match first, then leftmost; drop overlaps; return in text order."""
+    taken: list[tuple[int, int, Any]] = []
+    for c in sorted(cands, key=lambda c: (c[0] - c[1], c[0])):
+        if all(c[1] <= t[0] or c[0] >= t[1] for t in taken):
+            taken.append(c)
+    return sorted(taken, key=lambda c: c[0])
+
+
+def _err(path: Path, key: str, rule: str) -> InputError:
+    return InputError(f"{path}, key '{key}'", rule)
+
+
+def _number(path: Path, key: str, value: Any, lo: float = 0.0, hi: float = math.inf,
+            strict: bool = False) -> float:
+    """A finite number in [lo, hi] (in (lo, hi) if ``strict``)."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or not (lo < value < hi if strict else lo <= value <= hi):
+        raise _err(path, key, f"must be a number in {'(' if strict else '['}{lo}, {hi}"
+                   f"{')' if strict else ']'}")
+    return float(value)
+
+
+def _relation(path: Path, key: str, value: Any) -> None:
+    if value not in _RELATIONS:
+        raise _err(path, key, f"must be one of {_RELATIONS}")
+
+
+def _text(path: Path, key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _err(path, key, "must be non-empty text")
+    return value
+
+
+def _mapping(path: Path, key: str, value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise _err(path, key, "must be a mapping")
+    for k in value:
+        if not isinstance(k, str) or not k.strip() or normalize_phrase(k) != k:
+            raise _err(path, f"{key}.{k}", "keys must be lowercase text with single spaces")
+    return value
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(str(path), f"cannot be read ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        raise InputError(str(path), f"is not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise InputError(str(path), "must be a YAML mapping")
+    return raw
+
+
+class ProbabilityLexicon:
+    """Measured phrase distributions, aliases to them, and official yardsticks (as in
+    ``probability.yaml``, validated by :func:`load_probability_lexicon`)."""
+
+    def __init__(self, phrases: dict[str, dict], aliases: dict[str, dict],
+                 yardsticks: list[dict], ignore: list[str] | None = None) -> None:
+        self.phrases, self.aliases, self.yardsticks = phrases, aliases, yardsticks
+        self.ignore = list(ignore or [])
+        self._dist = {}
+        for name, e in phrases.items():
+            a, b = float(e["a"]), float(e["b"])
+            q05, q95 = (float(v) for v in stats.beta.ppf([0.05, 0.95], a, b))
+            self._dist[name] = (a, b, a / (a + b), q05, q95)
+        keys = [k for k, e in phrases.items() if e.get("in_free_text", True) is not False]
+        self._ignore_set = {normalize_phrase(k) for k in self.ignore}
+        self._matcher = _Matcher(keys + list(aliases) + list(self._ignore_set))
+
+    def _reading(self, text: str, key: str) -> PhraseReading:
+        alias = self.aliases.get(key, {})
+        phrase, note = alias.get("phrase", key), alias.get("reason")
+        mirror = bool(alias.get("complement", False))
+        a, b, mean, q05, q95 = self._dist[phrase]
+        if mirror:
+            a, b, mean, q05, q95 = b, a, 1 - mean, 1 - q95, 1 - q05
+            note = f"{note} (mirrored: Beta(b, a) of '{phrase}')"
+        return PhraseReading(text=text, phrase=phrase, a=a, b=b, mean=mean, q05=q05, q95=q95,
+                             source=str(self.phrases[phrase]["source"]), note=note, key=key)
+
+    def lookup(self, phrase: str) -> PhraseReading:
+        """The reading of one phrase or alias; unknown → :class:`InputError`."""
+        key = normalize_phrase(phrase)
+        if key not in self.phrases and key not in self.aliases:
+            known = ", ".join(sorted(self.phrases)[:6])
+            raise InputError(f"probability phrase '{phrase}'", f"unknown phrase (known: {known}, "
+                             f"... and {len(self.aliases)} aliases)")
+        return self._reading(str(phrase).strip(), key)
+
+    def find(self, text: str) -> list[PhraseReading]:
+        """Every phrase or alias in ``text``: longest match first, non-overlapping, text order."""
+        return [r for _, _, r in self.find_spans(text)]
+
+    def find_spans(self, text: str) -> list[tuple[int, int, PhraseReading]]:
+        """As :meth:`find`, with each reading's (start, end) in ``text``."""
+        return [(s, e, self._reading(text[s:e], k))
+                for s, e, k in select(self._matcher.candidates(text)) if k not in self._ignore_set]
+
+
+class TimeLexicon:
+    """Vague time words (reference-class quantiles) and spans in days; see ``time.yaml``."""
+
+    def __init__(self, vague: dict[str, dict], spans: dict[str, dict], units: dict[str, float],
+                 numbers: dict[str, float], prefixes: dict[str, str],
+                 ignore: list[str] | None = None) -> None:
+        self.vague, self.spans, self.units = vague, spans, units
+        self.numbers, self.prefixes = numbers, prefixes
+        self.ignore = list(ignore or [])
+        self._ignore_set = {normalize_phrase(k) for k in self.ignore}
+        self._matcher = _Matcher(list(vague) + list(spans) + list(self._ignore_set))
+        self._general = _GeneralSpan(units, numbers, prefixes)
+
+    def _entry(self, text: str, key: str) -> TimeReading:
+        if key in self.vague:
+            e = self.vague[key]
+            return TimeReading(text=text, kind="vague", quantile=float(e["quantile"]),
+                               relation=e["relation"], days_low=None, days_high=None,
+                               description=e["description"], key=key)
+        e = self.spans[key]
+        days = {k: None if e.get(k) is None else float(e[k]) for k in ("days_low", "days_high",
+                                                                       "days")}
+        return TimeReading(text=text, kind="span", quantile=None, relation=e.get("relation"),
+                           description=e["description"], key=key, **days)
+
+    def lookup(self, phrase: str) -> TimeReading:
+        """The reading of one time phrase (listed or general pattern); unknown → InputError."""
+        key = normalize_phrase(phrase)
+        text = str(phrase).strip()
+        if key in self.vague or key in self.spans:
+            return self._entry(text, key)
+        span = self._general.fullmatch(key)
+        if span is None:
+            known = ", ".join(sorted(self.vague)[:4] + sorted(self.spans)[:4])
+            raise InputError(f"time phrase '{phrase}'", f"unknown time phrase (known: {known}, "
+                             "... or '<number> <day|week|month|year>s', e.g. 'within 3 weeks')")
+        return TimeReading(text=text, kind="span", quantile=None, key=key, **span)
+
+    def find(self, text: str) -> list[TimeReading]:
+        """Every time wording in ``text``: longest first, non-overlapping, in text order."""
+        return [r for _, _, r in self.find_spans(text)]
+
+    def find_spans(self, text: str) -> list[tuple[int, int, TimeReading]]:
+        """As :meth:`find`, with each reading's (start, end) in ``text``."""
+        cands: list[tuple[int, int, Any]] = [
+            (s, e, ("key", k)) for s, e, k in self._matcher.candidates(text)]
+        cands += [(s, e, ("general", sp)) for s, e, sp in self._general.finditer(text)]
+        out = []
+        for s, e, (kind, val) in select(cands):
+            if kind == "general" and val is not None:
+                out.append((s, e, TimeReading(text=text[s:e], kind="span", quantile=None,
+                                              key=normalize_phrase(text[s:e]), **val)))
+            elif kind == "key" and val not in self._ignore_set:
+                out.append((s, e, self._entry(text[s:e], val)))
+        return out
+
+
+class _GeneralSpan:
+    """The pattern '[prefix] <number>[ to <number>] <unit>[s]', e.g. 'within 3 weeks'."""
+
+    _PAST_BEFORE = re.compile(r"(?:past|last|recent|previous|earlier)\s+$", re.IGNORECASE)
+    _PAST_AFTER = re.compile(r"\s+(?:ago|earlier|before)(?!\w)", re.IGNORECASE)
+
+    def __init__(self, units: dict[str, float], numbers: dict[str, float],
+                 prefixes: dict[str, str]) -> None:
+        self.units, self.numbers, self.prefixes = units, numbers, prefixes
+
+        def alts(keys: Any) -> str:
+            return "|".join(key_pattern(k) for k in sorted(keys, key=lambda k: (-len(k), k)))
+
+        num = r"\d+(?:\.\d+)?" + (f"|{alts(numbers)}" if numbers else "")
+        pre = rf"(?:(?P<pre>{alts(prefixes)})\s+)?" if prefixes else ""
+        self.regex = re.compile(
+            rf"(?<!\w){pre}(?:the\s+(?:next|coming)\s+)?(?P<n1>{num})"
+            rf"(?:\s*(?:-|–|to|or)\s*(?P<n2>{num}))?[\s-]+(?P<unit>{alts(units)})s?(?!\w)",
+            re.IGNORECASE)
+
+    def _value(self, token: str) -> float:
+        key = normalize_phrase(token)
+        return self.numbers[key] if key in self.numbers else float(token)
+
+    def _span(self, m: re.Match) -> dict | None:
+        try:
+            unit = self.units[normalize_phrase(m["unit"])]
+            lo = self._value(m["n1"]) * unit
+            hi = self._value(m["n2"]) * unit if m["n2"] else lo
+        except (KeyError, ValueError):
+            return None
+        if not (math.isfinite(hi) and 0 < lo <= hi <= 1e6):
+            return None
+        rel = self.prefixes.get(normalize_phrase(m["pre"])) if m["pre"] else None
+        point = lo == hi
+        span = {"relation": rel, "days": lo if point else None, "days_low": lo, "days_high": hi}
+        what = f"{lo:g} days" if point else f"{lo:g}-{hi:g} days"
+        if rel == "<=":
+            span["days_low"] = None if point else lo
+            what = f"within {what}"
+        elif rel == ">":
+            span["days_high"] = None if point else hi
+            what = f"more than {what}"
+        span["description"] = f"{what} (read by the general number-unit pattern)"
+        return span
+
+    def fullmatch(self, key: str) -> dict | None:
+        m = self.regex.fullmatch(key)
+        return self._span(m) if m else None
+
+    def finditer(self, text: str) -> list[tuple[int, int, dict | None]]:
+        """Matches with their span; None for a match not to read (looks back, or absurd)."""
+        out = []
+        for m in self.regex.finditer(text):
+            past = self._PAST_BEFORE.search(text, max(0, m.start() - 40), m.start())
+            past = past or self._PAST_AFTER.match(text, m.end())
+            out.append((m.start(), m.end(), None if past else self._span(m)))
+        return out
+
+
+def _path(path: str | Path | None, name: str) -> str:
+    return str(Path(path).resolve() if path is not None else LEXICON_DIR / name)
+
+
+def load_probability_lexicon(path: str | Path | None = None) -> ProbabilityLexicon:
+    """Load ``probability.yaml`` (default: the shipped one); malformed → InputError."""
+    return _load_probability(_path(path, "probability.yaml"))
+
+
+def load_time_lexicon(path: str | Path | None = None) -> TimeLexicon:
+    """Load ``time.yaml`` (default: the shipped one); malformed → InputError."""
+    return _load_time(_path(path, "time.yaml"))
+
+
+def load_role_weights(path: str | Path | None = None) -> dict[str, float]:
+    """Default credibility weight per speaker role from ``roles.yaml``; malformed → InputError."""
+    return dict(_load_roles(_path(path, "roles.yaml")))
+
+
+@functools.lru_cache(maxsize=16)
+def _load_probability(path_s: str) -> ProbabilityLexicon:
+    path = Path(path_s)
+    raw = _read_yaml(path)
+    _known(path, raw, ("phrases", "aliases", "yardsticks", "ignore"))
+    phrases = _mapping(path, "phrases", raw.get("phrases"))
+    if not phrases:
+        raise _err(path, "phrases", "must list at least one phrase")
+    for name, e in phrases.items():
+        where = f"phrases.{name}"
+        _mapping(path, where, e)
+        for k in ("a", "b"):
+            _number(path, f"{where}.{k}", e.get(k), strict=True)
+        _text(path, f"{where}.source", e.get("source"))
+        _bool(path, f"{where}.in_free_text", e.get("in_free_text", True))
+    aliases = _mapping(path, "aliases", raw.get("aliases") or {})
+    for name, e in aliases.items():
+        where = f"aliases.{name}"
+        _mapping(path, where, e)
+        if name in phrases:
+            raise _err(path, where, "is also a measured phrase")
+        if e.get("phrase") not in phrases:
+            raise _err(path, f"{where}.phrase", "must name a measured phrase under 'phrases'")
+        _text(path, f"{where}.reason", e.get("reason"))
+        _bool(path, f"{where}.complement", e.get("complement", False))
+    yardsticks = raw.get("yardsticks") or []
+    if not isinstance(yardsticks, list):
+        raise _err(path, "yardsticks", "must be a list")
+    for i, y in enumerate(yardsticks):
+        where = f"yardsticks[{i}]"
+        if not isinstance(y, dict):
+            raise _err(path, where, "must be a mapping with term, low, high, source")
+        _text(path, f"{where}.term", y.get("term"))
+        if _number(path, f"{where}.high", y.get("high"), 0, 1) < _number(
+                path, f"{where}.low", y.get("low"), 0, 1):
+            raise _err(path, f"{where}.high", "must not be below low")
+        _text(path, f"{where}.source", y.get("source"))
+    return ProbabilityLexicon(phrases, aliases, yardsticks, _strings(path, raw.get("ignore")))
+
+
+def _known(path: Path, raw: dict, allowed: tuple[str, ...]) -> None:
+    for k in raw:
+        if k not in allowed:
+            raise _err(path, str(k), f"unknown key (expected {', '.join(allowed)})")
+
+
+def _bool(path: Path, key: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise _err(path, key, "must be true or false")
+
+
+def _strings(path: Path, value: Any) -> list[str]:
+    if not isinstance(value or [], list) or not all(isinstance(v, str) and v for v in value or []):
+        raise _err(path, "ignore", "must be a list of non-empty text")
+    return list(value or [])
+
+
+_VAGUE_KEYS = {"quantile", "relation", "description"}
+_SPAN_KEYS = {"days_low", "days_high", "days", "relation", "description"}
+
+
+@functools.lru_cache(maxsize=16)
+def _load_time(path_s: str) -> TimeLexicon:
+    path = Path(path_s)
+    raw = _read_yaml(path)
+    _known(path, raw, ("units", "numbers", "prefixes", "vague", "spans", "ignore"))
+    units = {k: _number(path, f"units.{k}", v, strict=True)
+             for k, v in _mapping(path, "units", raw.get("units")).items()}
+    numbers = {k: _number(path, f"numbers.{k}", v, strict=True)
+               for k, v in _mapping(path, "numbers", raw.get("numbers") or {}).items()}
+    prefixes = _mapping(path, "prefixes", raw.get("prefixes") or {})
+    for k, v in prefixes.items():
+        _relation(path, f"prefixes.{k}", v)
+    vague = _mapping(path, "vague", raw.get("vague") or {})
+    for k, e in vague.items():
+        where = f"vague.{k}"
+        if not isinstance(e, dict) or set(e) != _VAGUE_KEYS:
+            raise _err(path, where, f"must be a mapping with exactly {sorted(_VAGUE_KEYS)}")
+        _number(path, f"{where}.quantile", e["quantile"], 0, 1, strict=True)
+        _relation(path, f"{where}.relation", e["relation"])
+        _text(path, f"{where}.description", e["description"])
+    spans = _mapping(path, "spans", raw.get("spans") or {})
+    for k, e in spans.items():
+        where = f"spans.{k}"
+        if k in vague:
+            raise _err(path, where, "is also a vague entry")
+        if not isinstance(e, dict) or set(e) - _SPAN_KEYS or "description" not in e:
+            raise _err(path, where, f"must be a mapping of {sorted(_SPAN_KEYS)} with a description")
+        vals = {d: _number(path, f"{where}.{d}", e[d])
+                for d in ("days_low", "days_high", "days") if e.get(d) is not None}
+        if not vals:
+            raise _err(path, where, "needs days_low, days_high or days")
+        if vals.get("days_low", 0) > vals.get("days_high", math.inf):
+            raise _err(path, f"{where}.days_high", "must not be below days_low")
+        if e.get("relation") is not None:
+            _relation(path, f"{where}.relation", e["relation"])
+        _text(path, f"{where}.description", e["description"])
+    return TimeLexicon(vague, spans, units, numbers, prefixes, _strings(path, raw.get("ignore")))
+
+
+@functools.lru_cache(maxsize=16)
+def _load_roles(path_s: str) -> tuple[tuple[str, float], ...]:
+    path = Path(path_s)
+    raw = _read_yaml(path)
+    if set(raw) != {"roles"}:
+        raise InputError(str(path), "must have exactly one key, 'roles'")
+    roles = raw["roles"]
+    if not isinstance(roles, dict) or not roles:
+        raise _err(path, "roles", "must be a non-empty mapping of role to {weight, rationale}")
+    out = []
+    for role, e in roles.items():
+        where = f"roles.{role}"
+        if not isinstance(role, str) or not isinstance(e, dict) or set(e) != {"weight",
+                                                                              "rationale"}:
+            raise _err(path, where, "must be a mapping with exactly weight and rationale")
+        out.append((role, _number(path, f"{where}.weight", e["weight"], 0, 1)))
+        _text(path, f"{where}.rationale", e["rationale"])
+    return tuple(out)

@@ -1,0 +1,153 @@
+"""The free-text assistant: quotes in, proposed claims and readings out; never raises."""
+
+from __future__ import annotations
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from forecast.elicit.lexicon import load_probability_lexicon, load_time_lexicon
+from forecast.elicit.parse import Proposal, format_proposal, propose, split_sentences
+
+KUGELMAN = ("But if an organised military resistance forms in the region, I don't think it's out "
+            "of the question that the Taliban will go against it. And if they do, they will win "
+            "quickly and easily.")
+SAYED = 'Massoud could not "resist much more than a couple of months".'
+
+
+def _events(p: Proposal) -> list[dict]:
+    return [c for c in p.claims if c["kind"] == "event"]
+
+
+def test_kugelman_litotes_and_conditional():
+    lex = load_probability_lexicon()
+    p = propose(KUGELMAN, speaker="Michael Kugelman", role="independent_analyst",
+                date="2021-08-19")
+    stated = [c for c in _events(p) if "probability" in c]
+    assert len(stated) == 1
+    event = stated[0]
+    assert event["event"] == "the Taliban will go against it"
+    assert event["probability"] == {"phrase": "not out of the question"}
+    assert lex.lookup(event["probability"]["phrase"]) == lex.lookup("not out of the question")
+    assert lex.lookup("not out of the question").phrase == "could happen"
+    # the "if" condition is itself an event claim, named before the claim conditioned on it
+    cond = [c for c in _events(p) if "probability" not in c]
+    assert len(cond) == 1 and "resistance forms" in cond[0]["event"]
+    assert event["given"] == cond[0]["id"]
+    assert p.claims.index(cond[0]) < p.claims.index(event)
+    falls = [c for c in p.claims if c["kind"] == "falls_by"]
+    assert falls == [{"kind": "falls_by", "by": {"vague": "quickly"},
+                      "probability": {"phrase": "will"}, "given": event["id"]}]
+    assert p.claims.index(event) < p.claims.index(falls[0])
+    assert p.unread == []
+    text = "\n".join(p.readings)
+    assert "litotes" in text and "'could happen'" in text and "if they do" in text
+    assert "default weight 0.6" in text
+
+
+def test_ids_are_snake_case_and_unique():
+    p = propose(KUGELMAN + " " + KUGELMAN)
+    ids = [c["id"] for c in p.claims if "id" in c]
+    assert len(ids) == len(set(ids))
+    assert all(i.replace("_", "").isalnum() and i == i.lower() and i[0].isalpha() for i in ids)
+
+
+def test_sayed_holds_beyond_couple_of_months():
+    p = propose(SAYED)
+    assert p.claims == [{"kind": "holds_beyond", "by": {"days": 60},
+                         "probability": {"phrase": "could not"}}]
+    assert p.unread == []
+    assert any("a couple of months" in r for r in p.readings)
+
+
+def test_unknown_wording_goes_to_unread():
+    p = propose("The weather was pleasant in Kabul.")
+    assert p.claims == []
+    assert p.unread == ["could not read: 'The weather was pleasant in Kabul.'"]
+
+
+def test_time_words_and_verbs():
+    p = propose("The Taliban will probably take Panjshir within two weeks.")
+    assert p.claims == [{"kind": "falls_by", "by": {"days": 14},
+                         "probability": {"phrase": "probably"}}]
+    p = propose("I doubt they can hold out for more than three months.")
+    assert p.claims == [{"kind": "holds_beyond", "by": {"days": 90},
+                         "probability": {"phrase": "i doubt"}}]
+    p = propose("The siege could become protracted.")
+    assert p.claims[0]["kind"] == "holds_beyond" and p.claims[0]["by"] == {"vague": "protracted"}
+    p = propose("It is almost certain that the valley falls in a couple of months.")
+    assert p.claims[0]["by"] == {"days_low": 45, "days_high": 75}
+
+
+def test_disbelief_and_trailing_conditional():
+    p = propose("I don't think the Taliban will attack.")
+    assert p.claims[0]["probability"] == {"phrase": "i don't think"}
+    assert load_probability_lexicon().lookup("i don't think").phrase == "unlikely"
+    p = propose("Massoud's forces won't last long if the Taliban attack.")
+    cond, claim = p.claims
+    assert cond["event"] == "the Taliban attack" and claim["given"] == cond["id"]
+    assert claim == {"kind": "holds_beyond", "by": {"vague": "long"},
+                     "probability": {"phrase": "won't"}, "given": cond["id"]}
+
+
+def test_dangling_anaphor_is_not_guessed():
+    p = propose("If so, they will fall quickly.")
+    assert p.claims == [] and len(p.unread) == 1 and "refers back" in p.unread[0]
+
+
+def test_bare_future_and_past_spans_are_not_read():
+    assert propose("But we will have to wait and see.").claims == []
+    assert propose("They have food for two months.").claims == []
+
+
+def test_sentence_splitting():
+    assert split_sentences("Mr. Smith said so. It fell! Then? no") == [
+        "Mr. Smith said so.", "It fell!", "Then? no"]
+
+
+def test_every_proposed_phrase_and_time_resolves():
+    plex, tlex = load_probability_lexicon(), load_time_lexicon()
+    for quote in (KUGELMAN, SAYED, "They may not survive the winter; it might drag on."):
+        for c in propose(quote).claims:
+            if "probability" in c:
+                plex.lookup(c["probability"]["phrase"])
+            if "vague" in c.get("by", {}):
+                assert tlex.lookup(c["by"]["vague"]).kind == "vague"
+
+
+def test_format_proposal_is_yaml_with_comment_readings():
+    p = propose(KUGELMAN)
+    statement = {"id": "kugelman_quickly", "quote": KUGELMAN, "speaker": "Michael Kugelman",
+                 "role": "independent_analyst", "date": "2021-08-19", "source": "DW"}
+    text = format_proposal(p, statement=statement)
+    lines = text.splitlines()
+    assert lines[0].startswith("#") and any("litotes" in ln for ln in lines if ln.startswith("#"))
+    block = yaml.safe_load(text)
+    assert block[0]["id"] == "kugelman_quickly" and block[0]["claims"] == p.claims
+    assert yaml.safe_load(format_proposal(p)) == {"claims": p.claims}
+    assert format_proposal(propose("The weather was pleasant in Kabul.")).count("could not read")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text())
+def test_arbitrary_text_never_raises(text):
+    p = propose(text)
+    assert isinstance(p, Proposal)
+    out = format_proposal(p, statement={"id": "x", "quote": text})
+    assert isinstance(out, str)
+    yaml.safe_load(out)
+
+
+_WORDS = st.sampled_from([
+    "if", "they", "do", ",", ".", ";", "will", "won't", "not", "out of the question", "I don't "
+    "think it's", "quickly", "within", "3", "two", "weeks", "a couple of months", "more than",
+    "resist", "fall", "win", "but", "then", "so", "that", "could not", "ago", "long", "\n\n", "’",
+])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_WORDS, max_size=25).map(" ".join))
+def test_statement_like_text_never_raises(text):
+    p = propose(text)
+    assert not any("internal error" in u for u in p.unread)
+    assert isinstance(format_proposal(p), str)
