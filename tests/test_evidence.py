@@ -155,3 +155,18 @@ def test_sharp_conflict_falls_back_to_mcmc_which_agrees_with_a_direct_fit(
     n = min(ev.forecast.remaining.size, direct.remaining.size)
     mc_se = np.sqrt(2 * 0.9 * 0.1 / (n / 4))  # both chains' draws, autocorrelation allowance
     assert abs(total_prob(direct, 7) - got) < 3 * mc_se
+
+
+def test_realistic_possibility_moves_less_than_almost_certain(weibull_posterior, synthetic_dataset,
+                                                              seed):
+    from forecast.elicit.lexicon import load_probability_lexicon, load_role_weights, load_time_lexicon
+
+    lex = (load_probability_lexicon(), load_time_lexicon(), load_role_weights())
+    base = total_prob(predict(weibull_posterior, case_with(), seed=seed), 40)
+    assert base < 0.4  # both phrases push the same way, upwards
+    moves = {}
+    for phrase in ("realistic possibility", "almost certain"):
+        ev = update(weibull_posterior, case_with([falls_by(40, {"phrase": phrase})], weight=1.0),
+                    synthetic_dataset, seed=seed, lexicons=lex)
+        moves[phrase] = total_prob(ev.forecast, 40) - base
+    assert 0 < moves["realistic possibility"] < moves["almost certain"]
