@@ -322,6 +322,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnreliablePosteriorError as exc:
         print(f"forecast: unreliable: {exc}", file=sys.stderr)
         return 3
+    except BrokenPipeError:  # output piped into `head` and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("forecast: interrupted", file=sys.stderr)
         return 130

@@ -58,3 +58,43 @@ def test_bad_yaml_gives_one_line_and_exit_2(tmp_path):
     out = run("case", "check", str(path))
     assert out.returncode == 2
     assert len(out.stderr.strip().splitlines()) == 1 and "as_of" in out.stderr
+
+
+KUGELMAN = ("But if an organised military resistance forms in the region, I don't think it's out "
+            "of the question that the Taliban will go against it. And if they do, they will win "
+            "quickly and easily.")
+
+
+def test_elicit_reads_kugelman_as_an_event_and_a_conditional_claim():
+    import yaml
+
+    out = run("elicit", KUGELMAN, "--speaker", "Michael Kugelman", "--role",
+              "independent_analyst", "--date", "2021-08-19")
+    assert out.returncode == 0, out.stderr
+    assert "not out of the question" in out.stdout and "could happen" in out.stdout
+    statement = yaml.safe_load(out.stdout)[0]
+    claims = {c.get("id", c["kind"]): c for c in statement["claims"]}
+    event = next(c for c in statement["claims"] if c.get("probability") == {
+        "phrase": "not out of the question"})
+    falls = claims["falls_by"]
+    assert falls["by"] == {"vague": "quickly"} and falls["given"] == event["id"]
+    assert falls["probability"] == {"phrase": "will"}
+
+
+def test_elicit_says_when_it_cannot_read():
+    out = run("elicit", "The weather was pleasant in Kabul.")
+    assert out.returncode == 0
+    assert "could not read" in out.stdout and "no claim proposed" in out.stdout
+
+
+def test_elicit_bad_role_and_date_are_exit_2():
+    assert run("elicit", KUGELMAN, "--role", "oracle").returncode == 2
+    bad = run("elicit", KUGELMAN, "--date", "19/08/2021")
+    assert bad.returncode == 2 and "--date" in bad.stderr and len(bad.stderr.splitlines()) == 1
+
+
+def test_lexicon_shows_a_phrase_and_refuses_an_unknown_one():
+    out = run("lexicon", "not out of the question")
+    assert out.returncode == 0 and "could happen" in out.stdout and "CAPphrase" in out.stdout
+    bad = run("lexicon", "wibbly wobbly")
+    assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1

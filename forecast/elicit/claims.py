@@ -145,9 +145,10 @@ def read_time(spec: Any, where: str, st: Statement, ctx: Context) -> tuple[float
             t = float(ctx.km_quantile(r.quantile))
             return t, (f"'{word}': {r.description}; the reference class's {r.quantile:.0%} "
                        f"Kaplan-Meier quantile is {t:.0f} days from the start")
-        mid = (r.days_low + r.days_high) / 2
-        return offset + mid, (f"'{word}': {r.days_low:g}-{r.days_high:g} days, read as {mid:g} "
-                              f"days after the statement ({st.date})")
+        known = [d for d in (r.days_low, r.days_high) if d is not None]
+        mid = r.days if getattr(r, "days", None) is not None else sum(known) / len(known)
+        return offset + mid, (f"'{word}': {r.description}, read as {mid:g} days after the "
+                              f"statement ({st.date})")
     if "days" in spec:
         d = _positive(spec["days"], key_where)
         return offset + d, f"{d:g} days after the statement ({st.date})"
@@ -229,17 +230,21 @@ def _read_one(raw: dict, i: int, st: Statement, where: str, weight: float, wread
     if kind == "event":
         if not raw.get("id"):
             raise InputError(f"{where}, key 'id'", "an event claim needs an id for 'given' to name")
-        events[str(raw["id"])] = read_probability(raw.get("probability"), where, ctx)
+        if raw.get("probability") is None:
+            raise InputError(f"{where}, key 'probability'",
+                             "an event claim needs a probability ({phrase: ...} or {value: p})")
+        prob = read_probability(raw.get("probability"), where, ctx)
+        if "given" in raw:  # an event given another is taken to need it: P(A) = P(B) P(A | B)
+            cond = _given(raw, where, events)
+            mean = prob.mean * cond.mean
+            var = (prob.var + prob.mean**2) * (cond.var + cond.mean**2) - mean**2
+            prob = Probability(mean, max(var, 0.0),
+                               f"{prob.reading}, given an event of P {cond.mean:.2f}")
+        events[str(raw["id"])] = prob
         return None
     if kind == "effect":
         return _read_effect(raw, label, st, where, weight, wreading, ctx)
-    condition = None
-    if "given" in raw:
-        given = str(raw["given"])
-        if given not in events:
-            raise InputError(f"{where}, key 'given'",
-                             f"names no earlier event claim '{given}' (a conditional needs its condition)")
-        condition = events[given]
+    condition = _given(raw, where, events) if "given" in raw else None
     lo, hi = 0.0, float("inf")
     if kind == "quantile":
         q = raw.get("q")
@@ -264,6 +269,14 @@ def _read_one(raw: dict, i: int, st: Statement, where: str, weight: float, wread
                f" = {prob.mean:.2f}; time: {treading}; probability: {prob.reading}; {wreading}")
     return ReadClaim(label=label, statement_id=st.id, kind=kind, weight=weight, reading=reading,
                      lo=lo, hi=hi, prob=prob, condition=condition)
+
+
+def _given(raw: dict, where: str, events: dict[str, Probability]) -> Probability:
+    given = str(raw["given"])
+    if given not in events:
+        raise InputError(f"{where}, key 'given'",
+                         f"names no earlier event claim '{given}' (a conditional needs its condition)")
+    return events[given]
 
 
 def _read_effect(raw: dict, label: str, st: Statement, where: str, weight: float, wreading: str,

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from forecast.elicit.claims import ReadClaim
@@ -233,7 +234,7 @@ def smoothed_weights(log_w: np.ndarray) -> np.ndarray:
 
 
 def reweighted(fc: Forecast, comb: Combination, *, smooth: bool = True,
-               tilt_draws: bool = True) -> Forecast:
+               tilt_draws: bool = True, bands: bool = True) -> Forecast:
     """The forecast with its draws reweighted by ``comb``; the survival bands follow exactly.
 
     The duration claims' weights are a step function of T (constant between claim boundaries),
@@ -266,6 +267,9 @@ def reweighted(fc: Forecast, comb: Combination, *, smooth: bool = True,
         curves = (cell_l[j][:, None] * (fc.curves - surv_edges[j + 1]) + tail_after[j])
         curves = np.clip(curves / np.where(z > 0, z, 1.0), 0.0, 1.0)
         curves[days == 0] = 1.0
-        bands = survival_bands(days, curves, post_w)
-        survival = survival[["days", "date"]].join(bands.drop(columns="days"))
+        if bands:
+            table = survival_bands(days, curves, post_w)
+        else:  # the mean curve only (enough for the headline numbers)
+            table = pd.DataFrame({"days": days, "mean": curves @ post_w})
+        survival = survival[["days", "date"]].join(table.drop(columns="days"))
     return replace(fc, weights=weights, survival=survival)

@@ -86,7 +86,7 @@ def _stage(name: str, fc: Forecast | None = None, summary: dict | None = None) -
 
 
 def apply(base: Forecast, claims: list[ReadClaim], *, case: Case, posterior: Posterior,
-          dataset: Dataset, seed: int, sampler: SamplerConfig | None = None
+          dataset: Dataset, seed: int, sampler: SamplerConfig | None = None, bands: bool = True
           ) -> tuple[Forecast, float, float, str]:
     """Apply claims to the indicator forecast: reweighting, or MCMC when k-hat or ESS say so.
 
@@ -97,7 +97,7 @@ def apply(base: Forecast, claims: list[ReadClaim], *, case: Case, posterior: Pos
         return base, 0.0, float(base.remaining.size), "none"
     comb = combine(base, active)
     if not comb.needs_mcmc:
-        return reweighted(base, comb), comb.pareto_k, comb.ess, "importance"
+        return reweighted(base, comb, bands=bands), comb.pareto_k, comb.ess, "importance"
     from forecast.elicit.fallback import mcmc_forecast
 
     fc = mcmc_forecast(posterior.model, from_dataset(dataset), case, base, comb, active,
@@ -129,7 +129,7 @@ def update(posterior: Posterior, case: Case, dataset: Dataset, *, seed: int = 0,
             fc, how = final, method
         else:
             fc, _, _, how = apply(base, upto, case=case, posterior=posterior, dataset=dataset,
-                                  seed=seed, sampler=sampler)
+                                  seed=seed, sampler=sampler, bands=False)
         row = _stage(f"+ {st.id} ({st.speaker}, w={mine[0].weight:g})", fc)
         row["combination"] = how
         stages.append(row)
