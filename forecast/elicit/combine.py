@@ -28,7 +28,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from forecast.elicit.claims import ReadClaim
 from forecast.predict import Forecast, survival_bands
@@ -127,6 +126,8 @@ def combine(fc: Forecast, claims: list[ReadClaim]) -> Combination:
     eff = np.zeros(fc.eta.size)
     for c in claims:
         if c.kind == "effect":
+            from scipy import stats
+
             var, level = c.effect
             values = fc.posterior_draws[var]
             if level:

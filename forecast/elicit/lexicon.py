@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from scipy import stats
 
 from forecast.errors import InputError
 
@@ -140,6 +139,8 @@ class ProbabilityLexicon:
                  yardsticks: list[dict], ignore: list[str] | None = None) -> None:
         self.phrases, self.aliases, self.yardsticks = phrases, aliases, yardsticks
         self.ignore = list(ignore or [])
+        from scipy import stats  # imported here: the command line starts faster without it
+
         self._dist = {}
         for name, e in phrases.items():
             a, b = float(e["a"]), float(e["b"])
