@@ -5,9 +5,16 @@ import pytest
 import xarray as xr
 from conftest import small_sampler
 
-import forecast.fit as fitmod
 from forecast.errors import InputError
-from forecast.fit import Gate, diagnose, fit, load_posterior, sample_design
+from forecast.fit import (
+    Gate,
+    cache_path,
+    diagnose,
+    expected_stamp,
+    fit,
+    load_posterior,
+    sample_design,
+)
 from models import get_model
 from models.design import from_dataset
 
@@ -27,12 +34,12 @@ def test_posterior_is_stored_with_stamp_and_reused(weibull_posterior, synthetic_
 
 def test_changed_dataset_or_seed_does_not_reuse(weibull_posterior, synthetic_dataset, cache_dir):
     smaller = synthetic_dataset.subset(np.arange(len(synthetic_dataset)) != 0)
-    wanted = fitmod.expected_stamp(get_model("weibull"), from_dataset(smaller), smaller.sha256, 11,
+    wanted = expected_stamp(get_model("weibull"), from_dataset(smaller), smaller.sha256, 11,
                                    small_sampler())
-    assert fitmod.cache_path(cache_dir, wanted) != weibull_posterior.path
-    other_seed = fitmod.expected_stamp(get_model("weibull"), from_dataset(synthetic_dataset),
+    assert cache_path(cache_dir, wanted) != weibull_posterior.path
+    other_seed = expected_stamp(get_model("weibull"), from_dataset(synthetic_dataset),
                                        synthetic_dataset.sha256, 12, small_sampler())
-    assert fitmod.cache_path(cache_dir, other_seed) != weibull_posterior.path
+    assert cache_path(cache_dir, other_seed) != weibull_posterior.path
 
 
 def test_same_seed_gives_the_same_posterior_bit_for_bit(weibull_posterior, synthetic_dataset):
