@@ -134,7 +134,8 @@ def parse_case(doc: dict[str, Any], label: str = "<case>") -> Case:
     statements = []
     seen: set[str] = set()
     for i, raw in enumerate(raw_statements):
-        st = _statement(raw, f"{label}, statements[{i}]")
+        sid = raw.get("id") if isinstance(raw, dict) else None
+        st = _statement(raw, f"{label}, statements[{i}]" + (f" (statement '{sid}')" if sid else ""))
         if st.id in seen:
             raise InputError(f"{label}, statements[{i}], key 'id'", f"duplicate statement id '{st.id}'")
         seen.add(st.id)

@@ -34,7 +34,16 @@ def _cmd_case_check(args: argparse.Namespace) -> int:
     from forecast.cases import load_case
     from forecast.describe import format_case
 
-    print(format_case(load_case(args.case)))
+    case = load_case(args.case)
+    print(format_case(case))
+    if any(st.claims for st in case.statements):
+        from forecast.data import load_holdouts
+        from forecast.elicit.update import check_claims
+
+        claims = check_claims(case, load_holdouts(args.data))
+        print(f"  claims ({len(claims)}), as read against {args.data or 'data/holdouts.csv'}:")
+        for c in claims:
+            print(f"    {c.label}: {c.reading}")
     return 0
 
 
@@ -263,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     case_sub.required = True
     ccheck = case_sub.add_parser("check", help="validate a case file and show what it holds")
     ccheck.add_argument("case", help="case YAML, e.g. data/cases/panjshir_2021.yaml")
+    ccheck.add_argument("--data", default=None,
+                        help="reference class for reading vague time words (default data/holdouts.csv)")
     ccheck.set_defaults(func=_cmd_case_check)
 
     models = sub.add_parser("models", help="list the duration models")
