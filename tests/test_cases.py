@@ -81,7 +81,7 @@ def test_missing_required_key_is_named(tmp_path):
 def test_statement_missing_speaker_is_named(tmp_path):
     doc = _doc()
     del doc["statements"][2]["speaker"]
-    assert "statements[2], key 'speaker'" in _error(tmp_path, doc)
+    assert "statements[2] (statement 'lavrov_control'), key 'speaker'" in _error(tmp_path, doc)
 
 
 def test_unknown_role_and_bad_weight(tmp_path):
