@@ -28,6 +28,12 @@ _EXPORTS = {
     "survival_fan": "forecast.charts",
     "write_forecast": "forecast.report",
     "load_cdb90": "forecast.cdb90",
+    "update": "forecast.elicit.update",
+    "Evidence": "forecast.elicit.update",
+    "format_decomposition": "forecast.elicit.update",
+    "propose": "forecast.elicit.parse",
+    "load_probability_lexicon": "forecast.elicit.lexicon",
+    "load_time_lexicon": "forecast.elicit.lexicon",
 }
 
 # These three share their module's name, so they are bound eagerly: a lazy lookup would find

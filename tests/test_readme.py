@@ -25,6 +25,7 @@ def test_readme_python_example_runs_as_shown(tmp_path, monkeypatch):
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the example under test
     assert (tmp_path / "panjshir_survival.png").stat().st_size > 10_000
-    result = namespace["result"]
+    result, evidence = namespace["result"], namespace["evidence"]
     assert result.case_id == "panjshir_2021" and 0 < result.p_fall_within(365) < 1
+    assert evidence.decomposition[-1]["stage"] == "final" and evidence.claims
     assert os.listdir(tmp_path / "cache")  # the posterior was stored for reuse
