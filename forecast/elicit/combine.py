@@ -77,18 +77,18 @@ def _in(total: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return (total > lo) & (total <= hi)
 
 
-def _per_draw_prob(fc: Forecast, lo: float, hi: float) -> np.ndarray:
-    """P_s(T in (lo, hi] | T > t0) for every posterior draw s (analytic)."""
+def edge_survival(fc: Forecast, edges: np.ndarray) -> np.ndarray:
+    """P_s(T > e | T > t0) for every edge e (rows) and posterior draw s (columns), analytic."""
     model, eta, sigma, t0 = fc.survival_model, fc.eta, fc.sigma, fc.held_days
-
-    def surv(t: float) -> np.ndarray:
-        if t <= t0:
-            return np.ones_like(eta)
-        if np.isinf(t):
-            return np.zeros_like(eta)
-        return np.exp(model.log_survival(np.asarray(t), eta, sigma) - fc.log_s0)
-
-    return surv(lo) - surv(hi)
+    rows = []
+    for e in edges:
+        if e <= t0:
+            rows.append(np.ones_like(eta))
+        elif np.isinf(e):
+            rows.append(np.zeros_like(eta))
+        else:
+            rows.append(np.exp(model.log_survival(np.asarray(e), eta, sigma) - fc.log_s0))
+    return np.stack(rows)
 
 
 def claim_probability(c: ReadClaim, q: float) -> tuple[float, float]:
@@ -138,8 +138,7 @@ def combine(fc: Forecast, claims: list[ReadClaim]) -> Combination:
     edges = np.array([t0, *sorted({b for c in claims if c.kind != "effect"
                                    for b in (c.lo, c.hi) if t0 < b < np.inf}), np.inf])
     mids = np.where(np.isinf(edges[1:]), edges[:-1] + 1.0, (edges[:-1] + edges[1:]) / 2)
-    surv = np.stack([1 - _per_draw_prob(fc, t0, e) if e > t0 else np.ones_like(fc.eta)
-                     for e in edges])
+    surv = edge_survival(fc, edges)
     cell_mass = (surv[:-1] - surv[1:]) @ post_w  # the forecast's probability of each cell
     cell_lw = np.zeros(mids.size)
     targets: list[Target] = []
@@ -248,9 +247,7 @@ def reweighted(fc: Forecast, comb: Combination, *, smooth: bool = True,
     edges = comb.edges
     n_cells = len(edges) - 1
     cell_l = np.exp(comb.cell_log_weights - comb.cell_log_weights.max())
-    # conditional survival of every posterior draw at the cell edges
-    surv_edges = np.stack([1 - _per_draw_prob(fc, t0, e) if e > t0 else np.ones_like(fc.eta)
-                           for e in edges])
+    surv_edges = edge_survival(fc, edges)
     cell_p = surv_edges[:-1] - surv_edges[1:]
     contrib = cell_l[:, None] * cell_p
     z = contrib.sum(axis=0)
