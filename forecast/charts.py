@@ -43,7 +43,9 @@ def survival_fan(forecast: Forecast, *, title: str | None = None, outcome_date=N
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(mdates.AutoDateLocator()))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right", fontsize=8)
-    ax.set_title(title or f"{forecast.case_id}: survival after {forecast.as_of} ({forecast.model})")
+    basis = "indicators + statements" if forecast.extra.get("claims") else "indicators"
+    ax.set_title(title or f"{forecast.case_id}: P(still holding) after {forecast.as_of}\n"
+                 f"{forecast.model} model, {basis}", fontsize=11)
     return fig
 
 
