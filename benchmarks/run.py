@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +67,7 @@ def bench_refit() -> list[tuple[str, float]]:
     for i in range(3):
         weight = np.ones(design.n)
         weight[i] = 0.0
-        held_out = design.__class__(**{**design.__dict__, "weight": weight})
+        held_out = replace(design, weight=weight)
         t0 = time.perf_counter()
         sample_design(model, held_out, seed=2 + i, sampler=SamplerConfig())
         times.append(time.perf_counter() - t0)

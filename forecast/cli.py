@@ -74,7 +74,7 @@ def _fit_for(args: argparse.Namespace, dataset):
         from forecast.fit import expected_stamp
         from models.design import from_dataset
 
-        stored = load_posterior(args.posterior)
+        stored = load_posterior(args.posterior, full=False)  # draws and stamp suffice
         wanted = expected_stamp(model, from_dataset(dataset), dataset.sha256, args.seed, _sampler(args))
         for key in ("model_id", "dataset_hash"):
             if stored.stamp.get(key) != wanted[key]:
