@@ -66,26 +66,11 @@ def _sampler(args: argparse.Namespace):
 
 
 def _fit_for(args: argparse.Namespace, dataset):
-    from forecast.fit import fit, load_posterior
-    from models import get_model
+    from forecast.workflow import posterior_for
 
-    model = get_model(args.model)
-    if getattr(args, "posterior", None):
-        from forecast.fit import expected_stamp
-        from models.design import from_dataset
-
-        stored = load_posterior(args.posterior, full=False)  # draws and stamp suffice
-        wanted = expected_stamp(model, from_dataset(dataset), dataset.sha256, args.seed, _sampler(args))
-        for key in ("model_id", "dataset_hash"):
-            if stored.stamp.get(key) != wanted[key]:
-                raise InputError(
-                    args.posterior,
-                    f"stored posterior does not match this request ({key} {stored.stamp.get(key)} "
-                    f"!= {wanted[key]}): it was fitted to another model or dataset",
-                )
-        return stored
-    return fit(dataset, model, seed=args.seed, sampler=_sampler(args),
-               cache_dir=args.cache, refit=getattr(args, "refit", False))
+    return posterior_for(dataset, args.model, seed=args.seed, sampler=_sampler(args),
+                         cache_dir=args.cache, posterior_path=getattr(args, "posterior", None),
+                         refit=getattr(args, "refit", False))
 
 
 def _diag_line(d) -> str:
@@ -118,45 +103,235 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from forecast.cases import load_case
     from forecast.data import load_holdouts
     from forecast.describe import format_forecast
-    from forecast.predict import predict
     from forecast.report import write_forecast
+    from forecast.workflow import run_case
     from models import get_model
 
     get_model(args.model)  # an unknown name fails before anything is loaded or fitted
+    sampler = _sampler(args)
+    ledger = _open_ledger(args) if args.record else None  # a bad ledger fails before fitting
     case = load_case(args.case)
     as_of = _parse_date(args.as_of)
     if as_of is not None:
         case = case.with_as_of(as_of)
     dataset = load_holdouts(args.data)
-    use_statements = not args.no_statements and any(st.claims for st in case.statements)
-    if use_statements:
-        from forecast.elicit.update import check_claims
-
-        check_claims(case, dataset)  # bad claims fail before any fitting
-    post = _fit_for(args, dataset)
-    if not post.diagnostics.reliable and not args.allow_unreliable:
-        raise UnreliablePosteriorError(
-            f"the posterior failed the diagnostics gate ({'; '.join(post.diagnostics.failures)}); "
-            "nothing written. Sample longer (--draws/--tune) or pass --allow-unreliable"
-        )
-    evidence = None
-    if not use_statements:
-        result = predict(post, case, seed=args.seed)
-    else:
-        from forecast.elicit.update import update
-
-        evidence = update(post, case, dataset, seed=args.seed, sampler=_sampler(args))
-        result = evidence.forecast
-        result.extra = dict(result.extra) | evidence.record()
+    run = run_case(case, dataset, model=args.model, seed=args.seed, sampler=sampler,
+                   cache_dir=args.cache, posterior=args.posterior,
+                   use_statements=not args.no_statements, allow_unreliable=args.allow_unreliable,
+                   baselines=ledger is not None)
+    result = run.forecast
     written = write_forecast(result, case, args.out)
     print(format_forecast(result, case, n_reference=len(dataset)))
-    if evidence is not None:
+    if run.evidence is not None:
         from forecast.elicit.update import format_decomposition
 
-        print(format_decomposition(evidence))
-    print(_diag_line(post.diagnostics))
+        print(format_decomposition(run.evidence))
+    print(_diag_line(run.posterior.diagnostics))
     print("wrote " + ", ".join(str(p) for p in written.values()))
+    if ledger is not None:
+        with ledger:
+            fid = ledger.record(run.record())
+            base_ids = ledger.record_many(run.baseline_records())
+        print(f"recorded forecast #{fid} (and climatologies #{', #'.join(map(str, base_ids))}) "
+              f"in {ledger.path}")
     return 0
+
+
+def _open_ledger(args: argparse.Namespace, *, create: bool = True):
+    from forecast.ledger import Ledger, default_ledger_path
+
+    return Ledger(args.ledger or default_ledger_path(), create=create)
+
+
+def _cmd_outcome(args: argparse.Namespace) -> int:
+    from forecast.outcomes import OUTCOME_TYPES
+
+    if args.from_case:
+        from forecast.cases import load_case
+
+        case = load_case(args.from_case)
+        if case.outcome is None or case.outcome.status == "ongoing" or case.outcome.end_date is None:
+            raise InputError(args.from_case, "has no outcome with an end date to record")
+        case_id, kind, when = case.id, case.outcome.status, case.outcome.end_date
+        note, source = case.outcome.note, case.outcome.source
+    else:
+        if not args.case_id or not args.type or not args.date:
+            raise InputError("forecast outcome", "give CASE_ID with --type and --date, or --from-case FILE")
+        if args.type not in OUTCOME_TYPES:
+            raise InputError("--type", f"'{args.type}' is not one of {', '.join(OUTCOME_TYPES)}")
+        case_id, kind, when = args.case_id, args.type, _parse_date(args.date, "--date")
+        note, source = args.note, args.source
+    with _open_ledger(args, create=False) as ledger:
+        wrote = ledger.record_outcome(case_id, kind, when, note=note, source=source)
+    state = "recorded" if wrote else "already recorded (nothing changed)"
+    print(f"{case_id}: {kind} on {when.isoformat()}: {state}")
+    return 0
+
+
+def _score_columns(table):
+    cols = ["as_of", "model", "p30", "brier_mean", "log_mean", "twcrps", "censored_log", "pit"]
+    return [c for c in cols if c in table]
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from forecast.track_record import score_ledger
+
+    when = _parse_date(args.date, "--date")
+    with _open_ledger(args, create=False) as ledger:
+        table = score_ledger(ledger, case_id=args.case, scoring_date=when, tau=args.tau)
+    if table.empty:
+        print("nothing to score: no recorded forecast has a recorded outcome"
+              + (f" for '{args.case}'" if args.case else ""))
+        return 0
+    print(f"scores (lower is better; Brier and log score over the resolved horizons 7/30/90/365 d; "
+          f"twCRPS in days to {args.tau:g} d; censored log score of the fall day):")
+    for cid, part in table.groupby("case_id", sort=True):
+        print(f"  {cid}")
+        print(_indent(part[_score_columns(part)].to_string(index=False, float_format=_fmt), 4))
+    if args.out:
+        _write_csv(table, args.out)
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3f}"
+
+
+def _indent(text: str, n: int) -> str:
+    return "\n".join(" " * n + line for line in text.splitlines())
+
+
+def _write_csv(table, path: str) -> None:
+    import tempfile
+    from pathlib import Path
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".csv.tmp")
+    os.close(fd)
+    try:
+        table.to_csv(tmp, index=False)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from forecast.track_record import score_ledger
+
+    with _open_ledger(args, create=False) as ledger:
+        records = ledger.forecasts(case_id=args.case_id)
+        if not records:
+            raise InputError(args.case_id, f"no forecast of this case in {ledger.path}")
+        scores = score_ledger(ledger, case_id=args.case_id, scoring_date=_parse_date(args.date, "--date"))
+        known = ledger.outcome(args.case_id)
+    by_id = scores.set_index("id") if not scores.empty else None
+    name = records[0][1].case_name
+    print(f"{args.case_id} ({name}): {len(records)} recorded forecasts"
+          + (f"; outcome: {known[0]} on {known[1].isoformat()}" if known else "; no outcome recorded"))
+    print("     id  as_of       model            kind       P(30 d)  median days  Brier   twCRPS  issued")
+    for fid, rec in records:
+        med = rec.predictive.quantile(0.5)
+        med_s = "beyond grid" if med == float("inf") else f"{med:,.0f}"
+        b = t = "-"
+        if by_id is not None and fid in by_id.index:
+            b, t = f"{by_id.loc[fid, 'brier_mean']:.3f}", f"{by_id.loc[fid, 'twcrps']:.1f}"
+        print(f"  {fid:>5}  {rec.as_of.isoformat()}  {rec.model:<16} {rec.kind:<9} "
+              f"{rec.predictive.p_fall_within(30):>7.2f}  {med_s:>11}  {b:>6}  {t:>6}  {rec.issued_at}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    with _open_ledger(args, create=False) as ledger:
+        table = ledger.export_hubverse(args.out, case_id=args.case)
+    print(f"wrote {len(table)} rows (hubverse long format) to {args.out}")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    with _open_ledger(args) as ledger:
+        n = ledger.import_hubverse(args.path)
+    print(f"imported {n} forecasts from {args.path} into {ledger.path}")
+    return 0
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from forecast.backtest import SCHEMES, BacktestConfig, run_backtest
+    from forecast.data import load_holdouts
+    from forecast.describe import format_backtest
+    from forecast.executor import make_executor
+    from models import registry
+
+    names = list(registry()) if args.model == "all" else [args.model]
+    if args.model != "all":
+        from models import get_model
+
+        get_model(args.model)
+    schemes = list(SCHEMES) if args.scheme == "all" else [args.scheme]
+    for s in schemes:
+        if s not in SCHEMES:
+            raise InputError("--scheme", f"'{s}' is not one of {', '.join(SCHEMES)}, all")
+    sampler = _sampler(args)
+    executor = make_executor(args.executor, scheduler=args.scheduler, workers=args.workers)
+    if args.executor == "local" and args.scheduler:
+        raise InputError("--scheduler", "is for --executor dask")
+    ledger = _open_ledger(args) if not args.no_record else None
+    dataset = load_holdouts(args.data)
+    out = None
+    if args.out:
+        from pathlib import Path
+
+        out = Path(args.out)
+    for scheme in schemes:
+        config = BacktestConfig(models=tuple(names), scheme=scheme, draws=sampler.draws,
+                                tune=sampler.tune, chains=sampler.chains, seed=args.seed)
+        with _progress(f"backtest {scheme}") as progress:
+            result = run_backtest(dataset, config, executor=executor, progress=progress,
+                                  psis=scheme == "loo" and not args.no_psis)
+        print(format_backtest(result, dataset))
+        if out is not None:
+            _write_csv(result.table, str(out / f"backtest_{scheme}_scores.csv"))
+            _write_csv(result.skill, str(out / f"backtest_{scheme}_skill.csv"))
+            print(f"wrote {out / f'backtest_{scheme}_scores.csv'}, {out / f'backtest_{scheme}_skill.csv'}")
+        if ledger is not None:
+            from forecast.backtest import backtest_records
+
+            with ledger:
+                ledger.record_many(backtest_records(result, dataset))
+                ledger.store_backtest(result.run_id, result.summary_dict(), result.table.to_csv(index=False))
+            print(f"recorded backtest {result.run_id} in {ledger.path}")
+    return 0
+
+
+class _progress:
+    """A progress bar on the terminal (rich), silent when output is not a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar = None
+
+    def __enter__(self):
+        if sys.stderr.isatty():
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=None)
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total)
+        else:
+            step = max(total // 10, 1)
+            if done == total or done % step == 0:
+                print(f"{self.label}: {done}/{total} folds", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -237,10 +412,15 @@ def _cmd_lexicon(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_fit_options(p: argparse.ArgumentParser, *, model: bool = True) -> None:
+def _add_ledger_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ledger", default=None,
+                   help="ledger file (default $FORECAST_LEDGER or .cache/forecast/ledger.sqlite)")
+
+
+def _add_fit_options(p: argparse.ArgumentParser, *, model: bool = True, **defaults: int) -> None:
     from forecast.fit import SamplerConfig
 
-    d = SamplerConfig()
+    d = SamplerConfig(**defaults)
     if model:
         p.add_argument("--model", default="weibull", help="model name (see `forecast models`)")
     p.add_argument("--data", default=None, help="holdouts CSV (default: data/holdouts.csv)")
@@ -293,8 +473,63 @@ def build_parser() -> argparse.ArgumentParser:
                      help="forecast from the indicators only, ignoring the statements' claims")
     run.add_argument("--allow-unreliable", action="store_true",
                      help="write a forecast even if the posterior fails the diagnostics gate")
+    run.add_argument("--record", action="store_true",
+                     help="store the forecast (and the climatologies for the same date) in the ledger")
+    _add_ledger_option(run)
     _add_fit_options(run)
     run.set_defaults(func=_cmd_run)
+
+    outc = sub.add_parser("outcome", help="record how a case ended (or that it still stands) in the ledger")
+    outc.add_argument("case_id", nargs="?", default=None, help="the case's id")
+    outc.add_argument("--type", default=None,
+                      help="fell, surrendered, negotiated_withdrawal, relieved, attacker_withdrew, "
+                           "war_ended, or standing (still holding on --date)")
+    outc.add_argument("--date", default=None, help="date of the end (or of the standing observation)")
+    outc.add_argument("--note", default=None)
+    outc.add_argument("--source", default=None)
+    outc.add_argument("--from-case", default=None, metavar="CASE.yaml",
+                      help="take the case id and outcome from a case file's `outcome`")
+    _add_ledger_option(outc)
+    outc.set_defaults(func=_cmd_outcome)
+
+    sc = sub.add_parser("score", help="score the ledger's forecasts against the recorded outcomes")
+    sc.add_argument("--case", default=None, help="only this case id")
+    sc.add_argument("--date", default=None, help="scoring date (default: today)")
+    sc.add_argument("--tau", type=float, default=365.0,
+                    help="scoring horizon of the twCRPS, days after as_of (default 365)")
+    sc.add_argument("--out", default=None, help="also write the score table to this CSV")
+    _add_ledger_option(sc)
+    sc.set_defaults(func=_cmd_score)
+
+    hist = sub.add_parser("history", help="a case's recorded forecasts over as_of dates, with scores")
+    hist.add_argument("case_id")
+    hist.add_argument("--date", default=None, help="scoring date (default: today)")
+    _add_ledger_option(hist)
+    hist.set_defaults(func=_cmd_history)
+
+    exp = sub.add_parser("export", help="export the ledger's forecasts in the hubverse long format (CSV)")
+    exp.add_argument("--out", required=True, help="CSV to write")
+    exp.add_argument("--case", default=None, help="only this case id")
+    _add_ledger_option(exp)
+    exp.set_defaults(func=_cmd_export)
+
+    imp = sub.add_parser("import", help="import forecasts from a hubverse long-format CSV")
+    imp.add_argument("path")
+    _add_ledger_option(imp)
+    imp.set_defaults(func=_cmd_import)
+
+    bt = sub.add_parser("backtest", help="out-of-sample forecasts of every historical case, scored")
+    bt.add_argument("--model", default="weibull", help="model name or 'all'")
+    bt.add_argument("--scheme", default="loo", help="loo (by war when known), rolling, or all")
+    bt.add_argument("--executor", default="local", help="local (processes) or dask")
+    bt.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a LocalCluster)")
+    bt.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
+    bt.add_argument("--out", default=None, help="directory for the score and skill tables (CSV)")
+    bt.add_argument("--no-record", action="store_true", help="do not write the backtest to the ledger")
+    bt.add_argument("--no-psis", action="store_true", help="skip the PSIS-LOO fit beside exact LOO")
+    _add_ledger_option(bt)
+    _add_fit_options(bt, model=False, draws=500, tune=500, chains=2)
+    bt.set_defaults(func=_cmd_backtest)
 
     eli = sub.add_parser("elicit", help="propose claims (case-file YAML) from a quote; shows its reading")
     eli.add_argument("quote", help="the statement, verbatim")

@@ -54,3 +54,45 @@ def format_forecast(forecast, case: Case, *, n_reference: int | None = None) -> 
     for flag in forecast.flags:
         lines.append(f"  note: {flag}")
     return "\n".join(lines)
+
+
+_SCORE_NAMES = {"twcrps": "twCRPS (days)", "brier_mean": "Brier", "log_mean": "log score",
+                "censored_log": "censored log score"}
+
+
+def format_backtest(result, dataset) -> str:
+    """Render a backtest: what was run, mean scores by model, skill against the climatologies."""
+    cfg = result.config
+    t = result.table
+    n_cases = t["case_id"].nunique()
+    lines = [
+        f"backtest ({cfg.scheme}) on {dataset.path}: {n_cases} cases, {len(t[t['model'] == t['model'].iloc[0]])} "
+        f"forecasts per model (as of the start and after {', '.join(str(o) for o in cfg.offsets if o)} days "
+        f"held); draws {cfg.draws} x {cfg.chains} chains, seed {cfg.seed}; run {result.run_id}",
+        "  mean scores (lower is better):",
+    ]
+    summ = result.summary.copy()
+    lines.append("    " + summ.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+                 .replace("\n", "\n    "))
+    lines.append("  relative skill = 1 - mean score / climatology's (log scores: mean difference), "
+                 "90% paired bootstrap interval:")
+    sk = result.skill
+    for baseline in sorted(sk["baseline"].unique()):
+        lines.append(f"    against {baseline}:")
+        part = sk[(sk["baseline"] == baseline) & (sk["model"] != baseline)]
+        for _, r in part.iterrows():
+            what = "skill" if r["measure"] == "skill" else "diff "
+            lines.append(f"      {r['model']:<16} {_SCORE_NAMES.get(r['score'], r['score']):<20} "
+                         f"{what} {r['estimate']:+.3f} ({r['lower']:+.3f} to {r['upper']:+.3f}), "
+                         f"n={int(r['n'])}")
+    for m, e in result.elpd.items():
+        parts = [f"exact LOO elpd {e['exact_loo']:.1f} over {e['cases']} cases"] if "exact_loo" in e else []
+        if "psis_loo" in e:
+            parts.append(f"PSIS-LOO elpd {e['psis_loo']:.1f} ({e['psis_k_over_0.7']} rows with k > 0.7)")
+        if parts:
+            lines.append(f"  {m}: " + "; ".join(parts))
+    d = result.diagnostics
+    if len(d):
+        lines.append(f"  refits: {len(d)}; max R-hat {d['rhat_max'].max():.3f}, min bulk ESS "
+                     f"{d['ess_bulk_min'].min():.0f}, divergences in {int((d['divergences'] > 0).sum())} refits")
+    return "\n".join(lines)

@@ -216,14 +216,19 @@ def sample_design(
     sampler: SamplerConfig | None = None,
     gate: Gate | None = None,
     stamp: dict[str, Any] | None = None,
+    cores: int | None = None,
 ) -> Posterior:
-    """Sample the posterior of ``model`` on ``design`` (no caching to disk)."""
+    """Sample the posterior of ``model`` on ``design`` (no caching to disk).
+
+    ``cores`` caps the sampler's threads (default: one per chain, up to the CPU count); the
+    draws do not depend on it.
+    """
     import nutpie
 
     sampler = sampler or SamplerConfig()
     compiled = compiled_model(model, design).with_data(**data_arrays(design))
     trace = nutpie.sample(compiled, draws=sampler.draws, tune=sampler.tune, chains=sampler.chains,
-                          cores=min(sampler.chains, os.cpu_count() or 1), seed=int(seed),
+                          cores=cores or min(sampler.chains, os.cpu_count() or 1), seed=int(seed),
                           target_accept=sampler.target_accept, progress_bar=False,
                           save_warmup=False)
     trace = _with_log_likelihood(trace, model, design)

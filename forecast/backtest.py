@@ -1,0 +1,344 @@
+"""Out-of-sample forecasts of every historical holdout, scored against how it turned out.
+
+Two schemes:
+
+- ``loo`` (leave-one-out by exact refits): for each case — or each war, when the dataset has a
+  ``war`` column, so that holdouts of one war are left out together — the model is refitted with
+  those rows' weights set to 0 (compiled once, data swapped) and forecasts the left-out cases as
+  of their start and as of 30 and 90 days held (for cases still standing then).
+- ``rolling`` (rolling origin): each case is forecast from a fit to what was known at its start
+  date: only holdouts that started earlier (at least ``min_train``), each censored at that date
+  (one still holding then is "standing", whatever came later). The same fit forecasts it as of 30
+  and 90 days held, so no later information enters.
+
+The climatologies (Kaplan–Meier and Aalen–Johansen) are computed from exactly the same training
+rows, so every comparison is paired and equally out of sample. Folds run through an executor
+(:mod:`forecast.executor`); each task gets the CSV's bytes and its config, and a seed spawned
+from one ``SeedSequence``, so local and Dask runs with the same seed give the same scores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast.baselines import BASELINES, climatology
+from forecast.data import Dataset, load_holdouts
+from forecast.outcomes import resolve
+from forecast.predictive import Predictive, standard_grid
+
+SCHEMES: tuple[str, ...] = ("loo", "rolling")
+#: Days held at which each case is forecast (0 = as of its start), if still standing then.
+OFFSETS: tuple[int, ...] = (0, 30, 90)
+MIN_TRAIN = 40
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    """What a backtest runs: models, scheme, sampler settings and the seed."""
+
+    models: tuple[str, ...] = ("weibull",)
+    scheme: str = "loo"
+    draws: int = 500
+    tune: int = 500
+    chains: int = 2
+    seed: int = 0
+    offsets: tuple[int, ...] = OFFSETS
+    min_train: int = MIN_TRAIN
+    tau: float = 365.0
+
+
+@dataclass(frozen=True)
+class FoldTask:
+    """One refit and the forecasts it makes: data and config only (sent to workers)."""
+
+    csv: bytes
+    data_date: str
+    model: str
+    sampler: dict[str, Any]
+    seed: int
+    fold: str
+    weight: tuple[float, ...]
+    cutoff: str | None  # rolling origin: training rows censored at this date
+    targets: tuple[tuple[str, int], ...]  # (case_id, days held at as_of)
+
+
+@dataclass
+class BacktestResult:
+    """``table``: one row per (model or baseline, case, as_of) with its scores; ``summary``:
+    mean scores and relative skill by model; ``elpd``: exact-LOO and PSIS-LOO sums."""
+
+    config: BacktestConfig
+    table: pd.DataFrame
+    summary: pd.DataFrame
+    skill: pd.DataFrame
+    run_id: str
+    elpd: dict[str, dict[str, float]] = field(default_factory=dict)
+    diagnostics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: (identity, Predictive, Resolution) of every scored forecast
+    predictives: list = field(default_factory=list)
+    model_ids: dict[str, str] = field(default_factory=dict)
+
+    def summary_dict(self) -> dict[str, Any]:
+        """What the ledger keeps of a run: config, mean scores, skill, elpd."""
+        return {"config": asdict(self.config), "summary": self.summary.to_dict(orient="records"),
+                "skill": self.skill.to_dict(orient="records"), "elpd": self.elpd}
+
+
+def _groups(dataset: Dataset) -> pd.Series:
+    frame = dataset.frame
+    if "war" in frame and frame["war"].notna().any():
+        return frame["war"].fillna(frame["case_id"]).astype(str)
+    return frame["case_id"].astype(str)
+
+
+def _targets(frame: pd.DataFrame, idx, offsets) -> tuple[tuple[str, int], ...]:
+    out = []
+    for i in idx:
+        row = frame.loc[i]
+        for off in offsets:
+            if off == 0 or row["duration_days"] > off:  # still standing at start + offset
+                out.append((str(row["case_id"]), int(off)))
+    return tuple(out)
+
+
+def plan(dataset: Dataset, config: BacktestConfig, raw: bytes) -> list[FoldTask]:
+    """The folds of a backtest, for every model, with their seeds."""
+    frame = dataset.frame
+    sampler = {"draws": config.draws, "tune": config.tune, "chains": config.chains}
+    folds: list[tuple[str, tuple[float, ...], str | None, tuple]] = []
+    if config.scheme == "loo":
+        groups = _groups(dataset)
+        for g in dict.fromkeys(groups):
+            out = (groups == g).to_numpy()
+            folds.append((f"loo:{g}", tuple((~out).astype(float)), None,
+                          _targets(frame, frame.index[out], config.offsets)))
+    elif config.scheme == "rolling":
+        starts = frame["start_date"]
+        for i in frame.sort_values(["start_date", "case_id"]).index:
+            cutoff = starts[i]
+            train = (starts < cutoff).to_numpy()
+            if train.sum() < config.min_train:
+                continue
+            folds.append((f"rolling:{frame.loc[i, 'case_id']}", tuple(train.astype(float)),
+                          cutoff.date().isoformat(), _targets(frame, [i], config.offsets)))
+    else:
+        from forecast.errors import InputError
+
+        raise InputError("--scheme", f"'{config.scheme}' is not one of {', '.join(SCHEMES)}")
+    seeds = np.random.SeedSequence(config.seed).spawn(len(folds))
+    return [FoldTask(csv=raw, data_date=dataset.data_date.isoformat(), model=m, sampler=sampler,
+                     seed=int(seeds[k].generate_state(1)[0]), fold=name, weight=w, cutoff=cut,
+                     targets=t)
+            for m in config.models for k, (name, w, cut, t) in enumerate(folds)]
+
+
+def training_view(dataset: Dataset, weight: np.ndarray, cutoff: date | None
+                  ) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """Durations, events and outcomes of the rows as known at ``cutoff`` (all when None); rows
+    with weight 0 are kept in place (their values do not matter)."""
+    frame = dataset.frame
+    y = dataset.durations.copy()
+    outcome = frame["outcome"].astype(str).copy()
+    if cutoff is not None:
+        cut = pd.Timestamp(cutoff)
+        ended = frame["end_date"].notna() & (frame["end_date"] <= cut)
+        y = np.where(ended, y, np.maximum((cut - frame["start_date"]).dt.days.to_numpy(), 1)).astype(float)
+        outcome = outcome.where(ended.to_numpy(), "ongoing")
+    event = outcome.isin(["fell", "surrendered", "negotiated_withdrawal"]).to_numpy().astype(float)
+    return y, event, outcome
+
+
+_DATASETS: dict[str, Dataset] = {}
+
+
+def _dataset_from_bytes(raw: bytes, data_date: str) -> Dataset:
+    key = hashlib.sha256(raw + data_date.encode()).hexdigest()
+    if key not in _DATASETS:
+        d = os.path.join(tempfile.gettempdir(), "forecast-backtest-data")
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, f"{key[:16]}.csv")
+        if not os.path.exists(path):
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as fh:
+                fh.write(raw)
+            os.replace(tmp, path)
+        _DATASETS[key] = load_holdouts(path, data_date=date.fromisoformat(data_date))
+    return _DATASETS[key]
+
+
+def run_fold(task: FoldTask) -> dict[str, Any]:
+    """Refit on the fold's training rows and forecast its targets (runs in a worker)."""
+    from forecast.executor import worker_setup
+
+    worker_setup()
+    from dataclasses import replace
+
+    from forecast.cases import Case
+    from forecast.fit import SamplerConfig, sample_design
+    from forecast.predict import predict
+    from forecast.workflow import predictive_of
+    from models import get_model
+    from models.design import from_dataset
+
+    dataset = _dataset_from_bytes(task.csv, task.data_date)
+    weight = np.asarray(task.weight, dtype=float)
+    cutoff = date.fromisoformat(task.cutoff) if task.cutoff else None
+    y, event, outcome = training_view(dataset, weight, cutoff)
+    design = replace(from_dataset(dataset), y=y, event=event, weight=weight)
+    model = get_model(task.model)
+    post = sample_design(model, design, seed=task.seed, sampler=SamplerConfig(**task.sampler), cores=1)
+    ll = post.trace["log_likelihood"].dataset["duration"].values
+    ll = ll.reshape(-1, ll.shape[-1])
+    frame = dataset.frame
+    train = weight > 0
+    grid = standard_grid()
+    out = []
+    for case_id, off in task.targets:
+        i = int(np.flatnonzero(frame["case_id"].to_numpy() == case_id)[0])
+        start = frame.loc[i, "start_date"].date()
+        case = Case(id=case_id, name=str(frame.loc[i, "name"]), start_date=start,
+                    as_of=start + timedelta(days=off), indicators=dataset.indicators(i))
+        fc = predict(post, case, seed=task.seed)
+        preds = {task.model: predictive_of(fc, grid).cdf}
+        for name in BASELINES:
+            preds[name] = climatology(name, y[train], outcome[train], float(off), grid=grid).cdf
+        elpd = None
+        if off == 0 and task.cutoff is None:  # exact LOO: the left-out row's log predictive
+            row = ll[:, i]
+            elpd = float(np.logaddexp.reduce(row) - np.log(row.size))
+        out.append({"case_id": case_id, "offset": off, "cdf": preds, "elpd_exact": elpd})
+    d = post.diagnostics
+    return {"fold": task.fold, "model": task.model, "model_id": post.stamp["model_id"], "targets": out,
+            "diagnostics": {"rhat_max": d.rhat_max, "ess_bulk_min": d.ess_bulk_min,
+                            "divergences": d.divergences}}
+
+
+def run_backtest(dataset: Dataset, config: BacktestConfig, *, executor=None, progress=None,
+                 psis: bool = False) -> BacktestResult:
+    """Run the backtest of ``config.models`` on ``dataset`` and score it.
+
+    Parameters
+    ----------
+    executor : object with ``.map(fn, items, progress)``, optional
+        Default: :class:`forecast.executor.LocalExecutor`.
+    progress : callable(done, total), optional
+    psis : bool
+        Also fit each model to all rows and compute PSIS-LOO, to set beside the exact LOO.
+    """
+    from forecast.executor import LocalExecutor
+    from forecast.score import relative_skill, score_table
+
+    raw = open(dataset.path, "rb").read()
+    tasks = plan(dataset, config, raw)
+    executor = executor or LocalExecutor()
+    results = list(executor.map(run_fold, tasks, progress))
+    grid = standard_grid()
+    frame = dataset.frame.set_index("case_id")
+    rows, elpd_exact, seen_baseline = [], {}, set()
+    diag, model_ids = [], {}
+    for res in results:
+        model_ids[res["model"]] = res["model_id"]
+        diag.append({"model": res["model"], "fold": res["fold"], **res["diagnostics"]})
+        for t in res["targets"]:
+            case = frame.loc[t["case_id"]]
+            start = case["start_date"].date()
+            as_of = start + timedelta(days=t["offset"])
+            end = None if pd.isna(case["end_date"]) else case["end_date"].date()
+            outcome = None if case["outcome"] == "ongoing" else str(case["outcome"])
+            resolution = resolve(as_of, outcome=outcome, end_date=end, scoring_date=dataset.data_date)
+            ident = {"scheme": config.scheme, "fold": res["fold"], "case_id": t["case_id"],
+                     "offset": t["offset"], "as_of": as_of.isoformat()}
+            for name, cdf in t["cdf"].items():
+                key = (name, t["case_id"], t["offset"])
+                if name in BASELINES and key in seen_baseline:
+                    continue  # the same baseline comes with every model's fold
+                seen_baseline.add(key)
+                rows.append((ident | {"model": name}, Predictive(grid, np.asarray(cdf)), resolution))
+            if t["elpd_exact"] is not None:
+                elpd_exact.setdefault(res["model"], {})[t["case_id"]] = t["elpd_exact"]
+    table = score_table(rows, tau=config.tau, seed=config.seed)
+    table = table.sort_values(["model", "case_id", "offset"], kind="stable").reset_index(drop=True)
+    skill = skill_table(table, relative_skill, seed=config.seed)
+    summary = summary_table(table)
+    run_id = hashlib.sha256(json.dumps({"config": asdict(config), "data": dataset.sha256},
+                                       sort_keys=True).encode()).hexdigest()[:16]
+    result = BacktestResult(config=config, table=table, summary=summary, skill=skill, run_id=run_id)
+    result.elpd = {m: {"exact_loo": float(sum(v.values())), "cases": len(v)} for m, v in elpd_exact.items()}
+    result.diagnostics = pd.DataFrame(diag)
+    result.predictives = rows
+    result.model_ids = model_ids
+    if psis and config.scheme == "loo":
+        for m in config.models:
+            result.elpd.setdefault(m, {}).update(psis_loo(dataset, m, config))
+    return result
+
+
+def psis_loo(dataset: Dataset, model: str, config: BacktestConfig) -> dict[str, float]:
+    """PSIS-LOO (ArviZ) of ``model`` fitted to every row: its elpd and the number of rows
+    whose Pareto k exceeds 0.7 (where it is unreliable and exact refits are needed)."""
+    import warnings
+
+    import arviz as az
+
+    from forecast.fit import SamplerConfig, fit
+
+    post = fit(dataset, model, seed=config.seed, full_trace=True,
+               sampler=SamplerConfig(draws=config.draws, tune=config.tune, chains=config.chains))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loo = az.loo(post.trace, pointwise=True)
+    return {"psis_loo": float(loo.elpd), "psis_k_over_0.7": int((loo.pareto_k.values > 0.7).sum())}
+
+
+def backtest_records(result: BacktestResult, dataset: Dataset) -> list:
+    """Every out-of-sample forecast of a backtest as a ledger record (kind ``backtest``)."""
+    from forecast.predictive import ForecastRecord
+    from forecast.workflow import now_iso, predictive_summary
+
+    names = dict(zip(dataset.frame["case_id"], dataset.frame["name"], strict=True))
+    starts = dict(zip(dataset.frame["case_id"], dataset.frame["start_date"], strict=True))
+    issued = now_iso()
+    out = []
+    for ident, pred, _ in result.predictives:
+        m = ident["model"]
+        model_id = result.model_ids.get(m, f"{m}-{dataset.sha256[:12]}")
+        out.append(ForecastRecord(
+            case_id=ident["case_id"], case_name=str(names[ident["case_id"]]),
+            start_date=starts[ident["case_id"]].date(), as_of=date.fromisoformat(ident["as_of"]),
+            model=m, model_id=model_id, dataset_hash=dataset.sha256, seed=result.config.seed,
+            kind="backtest", predictive=pred, summary=predictive_summary(pred),
+            extra={"run_id": result.run_id, "scheme": ident["scheme"], "fold": ident["fold"],
+                   "offset": ident["offset"]},
+            issued_at=issued))
+    return out
+
+
+SCORES: tuple[str, ...] = ("twcrps", "brier_mean", "log_mean", "censored_log")
+
+
+def summary_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean scores, PIT spread and 50/80/90% coverage by model (all targets)."""
+    cols = [c for c in (*SCORES, "cov50", "cov80", "cov90") if c in table]
+    g = table.groupby("model", sort=True)
+    out = g[cols].mean()
+    out.insert(0, "n", g.size())
+    return out.reset_index()
+
+
+def skill_table(table: pd.DataFrame, relative_skill, *, seed: int = 0) -> pd.DataFrame:
+    """Relative skill of every model and baseline against both climatologies, per score."""
+    parts = []
+    for baseline in BASELINES:
+        for score in SCORES:
+            parts.append(relative_skill(table, case_col=("case_id", "offset"), score=score,
+                                        baseline=baseline, seed=seed))
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,177 @@
+"""The one path from a case to a recorded forecast: fit -> predict -> claims -> record.
+
+The command line, the Python API and the backtest all call these functions; nothing else
+decides their order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from forecast.baselines import BASELINES, climatology
+from forecast.cases import Case
+from forecast.data import Dataset
+from forecast.errors import InputError, UnreliablePosteriorError
+from forecast.predictive import ForecastRecord, Predictive, standard_grid
+
+if TYPE_CHECKING:  # pragma: no cover
+    from forecast.elicit.update import Evidence
+    from forecast.fit import Posterior, SamplerConfig
+    from forecast.predict import Forecast
+
+
+@dataclass
+class CaseRun:
+    """A case's forecast and what it came from: the posterior, and the statements' evidence
+    (None when statements were not used)."""
+
+    case: Case
+    dataset: Dataset
+    posterior: Posterior
+    forecast: Forecast
+    evidence: Evidence | None = None
+    baselines: dict[str, Predictive] = field(default_factory=dict)
+
+    def record(self, kind: str = "forecast", extra: dict[str, Any] | None = None) -> ForecastRecord:
+        """The forecast as a ledger record."""
+        claims = [c.to_dict() for c in self.evidence.claims] if self.evidence is not None else []
+        return forecast_record(self.forecast, self.case, kind=kind, claims=claims, extra=extra)
+
+    def baseline_records(self, extra: dict[str, Any] | None = None) -> list[ForecastRecord]:
+        """The climatologies for the same case and as_of, as ledger records."""
+        return [baseline_record(name, pred, self.case, self.dataset, extra=extra)
+                for name, pred in self.baselines.items()]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def posterior_for(dataset: Dataset, model: str, *, seed: int, sampler: SamplerConfig,
+                  cache_dir: str | Path | None = None, posterior_path: str | Path | None = None,
+                  refit: bool = False) -> Posterior:
+    """The fitted model: a given stored posterior (which must match model and dataset), a
+    cached one whose stamp matches, or a new fit."""
+    from forecast.fit import expected_stamp, fit, load_posterior
+    from models import get_model
+    from models.design import from_dataset
+
+    m = get_model(model)
+    if posterior_path is not None:
+        stored = load_posterior(posterior_path, full=False)  # draws and stamp suffice
+        wanted = expected_stamp(m, from_dataset(dataset), dataset.sha256, seed, sampler)
+        for key in ("model_id", "dataset_hash"):
+            if stored.stamp.get(key) != wanted[key]:
+                raise InputError(
+                    str(posterior_path),
+                    f"stored posterior does not match this request ({key} {stored.stamp.get(key)} "
+                    f"!= {wanted[key]}): it was fitted to another model or dataset",
+                )
+        return stored
+    return fit(dataset, m, seed=seed, sampler=sampler, cache_dir=cache_dir, refit=refit)
+
+
+def run_case(case: Case, dataset: Dataset, *, model: str = "weibull", seed: int = 0,
+             sampler: SamplerConfig | None = None, cache_dir: str | Path | None = None,
+             posterior: Posterior | str | Path | None = None, use_statements: bool = True,
+             allow_unreliable: bool = False, baselines: bool = True) -> CaseRun:
+    """Forecast ``case`` from ``dataset``: fit (or reuse), predict, apply the statements' claims.
+
+    Parameters
+    ----------
+    posterior : Posterior or path, optional
+        A fitted posterior, or a stored one (checked against model and dataset).
+    use_statements : bool
+        Apply the case's claims as evidence (when it has any).
+    allow_unreliable : bool
+        Forecast even when the posterior fails the diagnostics gate (else
+        :class:`UnreliablePosteriorError`).
+    baselines : bool
+        Also compute the climatologies for the same case and date.
+    """
+    from forecast.fit import SamplerConfig
+    from forecast.predict import predict
+    from models import get_model
+
+    get_model(model)  # an unknown name fails before anything is loaded or fitted
+    sampler = sampler or SamplerConfig()
+    use_statements = use_statements and any(st.claims for st in case.statements)
+    if use_statements:
+        from forecast.elicit.update import check_claims
+
+        check_claims(case, dataset)  # bad claims fail before any fitting
+    if posterior is None or isinstance(posterior, str | Path):
+        posterior = posterior_for(dataset, model, seed=seed, sampler=sampler, cache_dir=cache_dir,
+                                  posterior_path=posterior)
+    if not posterior.diagnostics.reliable and not allow_unreliable:
+        raise UnreliablePosteriorError(
+            f"the posterior failed the diagnostics gate ({'; '.join(posterior.diagnostics.failures)}); "
+            "nothing written. Sample longer (--draws/--tune) or pass --allow-unreliable"
+        )
+    evidence = None
+    if use_statements:
+        from forecast.elicit.update import update
+
+        evidence = update(posterior, case, dataset, seed=seed, sampler=sampler)
+        fc = evidence.forecast
+        fc.extra = dict(fc.extra) | evidence.record()
+    else:
+        fc = predict(posterior, case, seed=seed)
+    run = CaseRun(case=case, dataset=dataset, posterior=posterior, forecast=fc, evidence=evidence)
+    if baselines:
+        run.baselines = climatologies(dataset, case.held_days, seed=seed)
+    return run
+
+
+def climatologies(dataset: Dataset, held_days: float, *, seed: int = 0,
+                  grid=None) -> dict[str, Predictive]:
+    """Both climatologies of ``dataset`` for a case that has held ``held_days``."""
+    return {name: climatology(name, dataset.durations, dataset.frame["outcome"], held_days,
+                              grid=grid, seed=seed)
+            for name in BASELINES}
+
+
+def predictive_of(fc: Forecast, grid=None) -> Predictive:
+    """A model forecast tabulated on the scoring grid (exact, from its per-draw curves)."""
+    grid = standard_grid() if grid is None else grid
+    return Predictive.from_survival(grid, fc.survival_at(grid))
+
+
+def forecast_record(fc: Forecast, case: Case, *, kind: str = "forecast",
+                    claims: list[dict] | None = None, extra: dict[str, Any] | None = None,
+                    grid=None) -> ForecastRecord:
+    """A model forecast as a ledger record."""
+    info = {"flags": list(fc.flags), "diagnostics": fc.diagnostics,
+            "combination": fc.extra.get("combination", "none")}
+    return ForecastRecord(
+        case_id=case.id, case_name=case.name, start_date=case.start_date, as_of=case.as_of,
+        model=fc.model, model_id=fc.model_id, dataset_hash=fc.dataset_hash, seed=fc.seed,
+        kind=kind, predictive=predictive_of(fc, grid), summary=fc.summary(),
+        claims=list(claims or []), extra=info | dict(extra or {}), issued_at=now_iso(),
+    )
+
+
+def baseline_record(name: str, pred: Predictive, case: Case, dataset: Dataset, *,
+                    kind: str = "baseline", extra: dict[str, Any] | None = None) -> ForecastRecord:
+    """A climatology as a ledger record (stored and scored like any model)."""
+    return ForecastRecord(
+        case_id=case.id, case_name=case.name, start_date=case.start_date, as_of=case.as_of,
+        model=name, model_id=f"{name}-{dataset.sha256[:12]}", dataset_hash=dataset.sha256, seed=0,
+        kind=kind, predictive=pred, summary=predictive_summary(pred), extra=dict(extra or {}),
+        issued_at=now_iso(),
+    )
+
+
+def predictive_summary(pred: Predictive) -> dict[str, Any]:
+    """Headline numbers of a Predictive, in the same shape as :meth:`Forecast.summary`."""
+    from forecast.predict import HORIZONS, QUANTILES
+
+    def days(q: float) -> float | None:
+        v = pred.quantile(q)
+        return None if v == float("inf") else round(v, 1)
+
+    return {"p_fall_within": {str(h): round(pred.p_fall_within(h), 4) for h in HORIZONS},
+            "days_remaining": {f"{q:g}": days(q) for q in QUANTILES}}
