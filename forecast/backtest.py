@@ -54,6 +54,8 @@ class BacktestConfig:
     offsets: tuple[int, ...] = OFFSETS
     min_train: int = MIN_TRAIN
     tau: float = 365.0
+    #: only these cases are forecast (all when empty)
+    cases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,11 @@ def plan(dataset: Dataset, config: BacktestConfig, raw: bytes) -> list[FoldTask]
 
         raise InputError("--scheme", f"'{config.scheme}' is not one of {', '.join(SCHEMES)}")
     seeds = np.random.SeedSequence(config.seed).spawn(len(folds))
+    if config.cases:
+        wanted = set(config.cases)
+        folds = [(n, w, c, tuple(t for t in ts if t[0] in wanted)) for n, w, c, ts in folds]
+        seeds = [s for s, f in zip(seeds, folds, strict=True) if f[3]]
+        folds = [f for f in folds if f[3]]
     return [FoldTask(csv=raw, data_date=dataset.data_date.isoformat(), model=m, sampler=sampler,
                      seed=int(seeds[k].generate_state(1)[0]), fold=name, weight=w, cutoff=cut,
                      targets=t)
