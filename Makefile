@@ -7,8 +7,9 @@ PYTHON ?=
 PYENV_ROOT ?= $(HOME)/.pyenv
 CASE ?= data/cases/panjshir_2021.yaml
 OUT ?= out/panjshir_2021
+LEDGER ?= out/ledger.sqlite
 
-.PHONY: forecast test test-slow lint bench clean venv
+.PHONY: forecast test test-slow lint bench backtest clean venv
 
 # Python >= 3.12 (PyMC 6 needs it): $(PYTHON) if given, else python3.13, python3.12,
 # then pyenv's installed versions, newest first.
@@ -36,7 +37,13 @@ $(STAMP): pyproject.toml
 
 forecast: $(STAMP)
 	$(VENV)/bin/forecast data check
-	$(VENV)/bin/forecast run $(CASE) --out $(OUT)
+	$(VENV)/bin/forecast run $(CASE) --out $(OUT) --record --ledger $(LEDGER)
+	$(VENV)/bin/forecast outcome --from-case $(CASE) --ledger $(LEDGER)
+	$(VENV)/bin/forecast score --ledger $(LEDGER)
+
+# Out-of-sample skill of every model against both climatologies (about 20 min on 2 cores).
+backtest: $(STAMP)
+	$(VENV)/bin/forecast backtest --model all --scheme all --out out/backtest --ledger $(LEDGER)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
