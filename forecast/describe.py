@@ -66,9 +66,10 @@ def format_backtest(result, dataset) -> str:
     t = result.table
     n_cases = t["case_id"].nunique()
     lines = [
-        f"backtest ({cfg.scheme}) on {dataset.path}: {n_cases} cases, {len(t[t['model'] == t['model'].iloc[0]])} "
-        f"forecasts per model (as of the start and after {', '.join(str(o) for o in cfg.offsets if o)} days "
-        f"held); draws {cfg.draws} x {cfg.chains} chains, seed {cfg.seed}; run {result.run_id}",
+        f"backtest ({cfg.scheme}) on {dataset.path}: {n_cases} cases, "
+        f"{len(t[t['model'] == t['model'].iloc[0]])} forecasts per model (as of the start and "
+        f"after {', '.join(str(o) for o in cfg.offsets if o)} days held); "
+        f"draws {cfg.draws} x {cfg.chains} chains, seed {cfg.seed}; run {result.run_id}",
         "  mean scores (lower is better):",
     ]
     summ = result.summary.copy()
@@ -94,5 +95,6 @@ def format_backtest(result, dataset) -> str:
     d = result.diagnostics
     if len(d):
         lines.append(f"  refits: {len(d)}; max R-hat {d['rhat_max'].max():.3f}, min bulk ESS "
-                     f"{d['ess_bulk_min'].min():.0f}, divergences in {int((d['divergences'] > 0).sum())} refits")
+                     f"{d['ess_bulk_min'].min():.0f}, "
+                     f"divergences in {int((d['divergences'] > 0).sum())} refits")
     return "\n".join(lines)

@@ -4,7 +4,8 @@ An accelerated failure time (AFT) model: log T = eta + sigma * W, with
 eta = intercept + x . beta + sum_j effect_j[level] + beta_force * z_force, and W a standard
 variate whose law names the model (Gumbel-min: Weibull, normal: log-normal, logistic:
 log-logistic). A model file declares only W's log-density, log-survival and inverse survival
-(in PyTensor for fitting and NumPy for prediction); this base supplies priors, censoring,
+(in PyTensor for fitting and NumPy for prediction; the inverse survival also from log survival,
+so that draws far in the tail, where S underflows, stay exact); this base supplies priors, censoring,
 latent force ratios, partial pooling and the linear predictor from posterior draws.
 
 Right-censoring uses the log-density for events and the log-survival for censored rows,
@@ -54,7 +55,7 @@ class DurationModel:
     def __init__(self, priors: Priors | None = None) -> None:
         self.priors = priors or Priors()
 
-    # --- the law of W: a model file supplies these five ---------------------------------
+    # --- the law of W: a model file supplies these (isf_w_log has a fallback) -------------
     @staticmethod
     def logpdf_w_pt(z):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -74,6 +75,15 @@ class DurationModel:
     @staticmethod
     def isf_w(u: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    @classmethod
+    def isf_w_log(cls, log_u: np.ndarray) -> np.ndarray:
+        """W's inverse survival from log survival: z with log S_W(z) = log_u.
+
+        This fallback goes through ``isf_w(exp(log_u))`` and so loses the far tail (where
+        exp underflows); every model file overrides it with a closed form in log space.
+        """
+        return cls.isf_w(np.exp(log_u))
 
     # --- identity -------------------------------------------------------------------------
     def model_id(self, design: Design) -> str:
@@ -107,6 +117,10 @@ class DurationModel:
     def quantile_days(self, u_survival: np.ndarray, eta, sigma) -> np.ndarray:
         """The duration t with S(t) = u (inverse survival), in days."""
         return np.exp(eta + sigma * self.isf_w(u_survival))
+
+    def quantile_days_log(self, log_u: np.ndarray, eta, sigma) -> np.ndarray:
+        """The duration t with log S(t) = log_u, in days: exact where S(t) underflows."""
+        return np.exp(eta + sigma * self.isf_w_log(log_u))
 
     # --- the PyMC graph ------------------------------------------------------------------
     def build(self, design: Design) -> pm.Model:

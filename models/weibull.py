@@ -36,5 +36,9 @@ class WeibullAFT(DurationModel):
     def isf_w(u):
         return np.log(-np.log(u))
 
+    @staticmethod
+    def isf_w_log(log_u):
+        return np.log(-np.asarray(log_u, dtype=float))
+
 
 MODEL = WeibullAFT

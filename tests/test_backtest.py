@@ -4,6 +4,7 @@ the same scores from the same seed whichever executor runs them (a real Dask clu
 from __future__ import annotations
 
 import os
+
 import numpy as np
 import pandas as pd
 import pytest

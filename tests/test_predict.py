@@ -34,10 +34,14 @@ def test_same_seed_same_forecast(weibull_posterior, seed):
 def test_draws_agree_with_the_analytic_conditional_survival(weibull_posterior, seed):
     case = load_case(PANJSHIR)
     fc = predict(weibull_posterior, case, seed=seed)
-    # the predictive draws of the remaining life against the mean of the per-draw curves
+    # the predictive draws of the remaining life against the per-draw curves weighted by each
+    # draw's probability of having held until as_of, S_s(t0)
+    w = np.exp(fc.log_s0 - fc.log_s0.max())
+    w /= w.sum()
+    np.testing.assert_allclose(fc.draw_weights, w, rtol=1e-12)
     for h in (30, 90, 365):
         from_draws = float(np.sum(fc.weights[fc.remaining <= h]))
-        assert abs(fc.p_fall_within(h) - (1 - fc.curves[h].mean())) < 1e-12
+        assert abs(fc.p_fall_within(h) - (1 - fc.curves[h] @ w)) < 1e-12
         assert abs(from_draws - fc.p_fall_within(h)) < 0.02
     median_draws = weighted_quantile(fc.remaining, fc.weights, 0.5)
     assert abs(median_draws - fc.quantile(0.5)) / fc.quantile(0.5) < 0.1
@@ -52,6 +56,22 @@ def test_remaining_life_is_conditioned_on_having_held(weibull_posterior, seed):
     assert np.all(late.remaining >= 0)
     total_late = late.held_days + late.quantile(0.5)
     assert total_late > early.held_days + early.quantile(0.5) - 1
+
+
+def test_a_long_hold_is_evidence_about_the_parameters(weibull_posterior, seed):
+    # held 1,000 days: draws under which that was likely count for more than the others, so the
+    # forecast is not the equal-weight mean of the per-draw conditional curves
+    base = replace(load_case(PANJSHIR), outcome=None)
+    case = replace(base, as_of=base.start_date + timedelta(days=1000))
+    fc = predict(weibull_posterior, case, seed=seed)
+    assert fc.held_days == 1000
+    s = fc.curves[365]
+    held = np.exp(fc.log_s0 - fc.log_s0.max())
+    weighted = 1 - float(s @ held / held.sum())
+    assert abs(fc.p_fall_within(365) - weighted) < 1e-12
+    assert abs(fc.p_fall_within(365) - (1 - s.mean())) > 0.05
+    np.testing.assert_allclose(fc.survival["mean"], fc.curves @ fc.draw_weights, atol=1e-12)
+    np.testing.assert_allclose(fc.survival_at(np.arange(731.0)), fc.survival["mean"], atol=1e-12)
 
 
 def test_unknown_indicators_are_modelled_and_flagged(weibull_posterior, seed):

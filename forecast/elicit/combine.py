@@ -17,6 +17,10 @@ change (in Kullback–Leibler divergence) that makes P(T in B) equal the target 
 claims until they hold together. Claims about effects multiply the posterior draws' weights by
 their prior density, tempered by w (a power prior).
 
+All of this starts from the forecast's own posterior-draw weights (``Forecast.draw_weights``,
+proportional to each draw's probability of having held until as_of): the forecast's probability
+of a cell is sum_s draw_weights[s] * exp(effect[s]) * P_s(cell | T > t0), normalized.
+
 The weights are Pareto-smoothed (PSIS, arviz-stats) and k-hat is reported; when k-hat > 0.7 the
 draws cannot carry the claims and the forecast is recomputed by MCMC with the claims in the model
 (:mod:`forecast.elicit.fallback`).
@@ -79,16 +83,19 @@ def _in(total: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 def edge_survival(fc: Forecast, edges: np.ndarray) -> np.ndarray:
     """P_s(T > e | T > t0) for every edge e (rows) and posterior draw s (columns), analytic."""
-    model, eta, sigma, t0 = fc.survival_model, fc.eta, fc.sigma, fc.held_days
-    rows = []
-    for e in edges:
-        if e <= t0:
-            rows.append(np.ones_like(eta))
-        elif np.isinf(e):
-            rows.append(np.zeros_like(eta))
-        else:
-            rows.append(np.exp(model.log_survival(np.asarray(e), eta, sigma) - fc.log_s0))
-    return np.stack(rows)
+    return fc.conditional_survival(edges)
+
+
+def log_draw_weights(fc: Forecast) -> np.ndarray:
+    """log of the forecast's posterior-draw weights (a weight that underflowed to 0 is floored
+    at the smallest float, so that log-weights stay finite for PSIS)."""
+    return np.log(np.maximum(fc.draw_weights, np.finfo(float).tiny))
+
+
+def _check_indicator_forecast(fc: Forecast) -> None:
+    if fc.claim_edges is not None:
+        raise ValueError(f"forecast {fc.case_id!r} already has claims applied; combine claims "
+                         "with the indicator forecast")
 
 
 def claim_probability(c: ReadClaim, q: float) -> tuple[float, float]:
@@ -119,8 +126,10 @@ def combine(fc: Forecast, claims: list[ReadClaim]) -> Combination:
     The arithmetic is exact, on cells of T between the claims' boundaries: each posterior draw's
     probability of each cell is analytic, so targets are met without sampling noise; the
     predictive draws then get the weight of their cell (times their posterior draw's effect
-    weight), and PSIS k-hat and the effective sample size say whether they can carry it.
+    weight), and PSIS k-hat and the effective sample size say whether they can carry it. The
+    base weights are the forecast's posterior-draw weights (``fc.draw_weights``).
     """
+    _check_indicator_forecast(fc)
     total = fc.held_days + fc.remaining
     # effect claims: a tempered prior on the posterior draws (power prior)
     eff = np.zeros(fc.eta.size)
@@ -133,7 +142,8 @@ def combine(fc: Forecast, claims: list[ReadClaim]) -> Combination:
             if level:
                 values = values[:, fc.effect_levels[var].index(level)]
             eff += c.weight * stats.norm.logpdf(values, c.mean, c.sd)
-    post_w = _norm(eff)
+    log_dw = log_draw_weights(fc)
+    post_w = _norm(eff + log_dw)  # the posterior draws' weights in the forecast, with effects
     t0 = fc.held_days
     edges = np.array([t0, *sorted({b for c in claims if c.kind != "effect"
                                    for b in (c.lo, c.hi) if t0 < b < np.inf}), np.inf])
@@ -158,7 +168,7 @@ def combine(fc: Forecast, claims: list[ReadClaim]) -> Combination:
         cell_lw = _rake(cell_lw, cell_mass, mine, mids)
         targets += mine
     cell_of = np.clip(np.searchsorted(edges, total, side="left") - 1, 0, mids.size - 1)
-    log_w = eff[fc.draw_index] + cell_lw[cell_of]
+    log_w = log_dw[fc.draw_index] + eff[fc.draw_index] + cell_lw[cell_of]
     return Combination(log_weights=log_w, targets=targets, effect_log_weights=eff,
                        pareto_k=_pareto_k(log_w), edges=edges, cell_log_weights=cell_lw,
                        ess=effective_sample_size(log_w))
@@ -239,35 +249,31 @@ def reweighted(fc: Forecast, comb: Combination, *, smooth: bool = True,
 
     The duration claims' weights are a step function of T (constant between claim boundaries),
     so each posterior draw's survival curve is reweighted analytically: within draw s the new
-    density is f_s(T) * L(T) / Z_s, and the draw itself gets weight exp(effect) * Z_s — unless
-    ``tilt_draws`` is False, for draws that already come from the tilted posterior (MCMC).
+    density is f_s(T) * L(T) / Z_s, and the draw itself gets weight
+    draw_weights[s] * exp(effect[s]) * Z_s — unless ``tilt_draws`` is False, for draws that
+    already come from the tilted posterior (MCMC), which keep ``fc.draw_weights`` (uniform).
+    The returned forecast carries the step function (``claim_edges``,
+    ``claim_cell_log_weights``) and the new ``draw_weights``, so that
+    :meth:`Forecast.survival_at` gives the same predictive off the grid.
     """
+    _check_indicator_forecast(fc)
     weights = smoothed_weights(comb.log_weights) if smooth else _norm(comb.log_weights)
-    t0 = fc.held_days
-    edges = comb.edges
-    n_cells = len(edges) - 1
-    cell_l = np.exp(comb.cell_log_weights - comb.cell_log_weights.max())
-    surv_edges = edge_survival(fc, edges)
-    cell_p = surv_edges[:-1] - surv_edges[1:]
-    contrib = cell_l[:, None] * cell_p
-    z = contrib.sum(axis=0)
+    tilted = replace(fc, weights=weights, claim_edges=np.asarray(comb.edges, dtype=float),
+                     claim_cell_log_weights=np.asarray(comb.cell_log_weights, dtype=float))
     if tilt_draws:
-        post_w = np.exp(comb.effect_log_weights - comb.effect_log_weights.max()) * z
-    else:
-        post_w = np.ones_like(z)
-    post_w = post_w / post_w.sum()
-    survival = fc.survival
-    if fc.curves is not None:
+        cell_l = np.exp(comb.cell_log_weights - comb.cell_log_weights.max())
+        surv_edges = edge_survival(fc, comb.edges)
+        z = (cell_l[:, None] * (surv_edges[:-1] - surv_edges[1:])).sum(axis=0)
+        tilted.draw_weights = _norm(log_draw_weights(fc) + comb.effect_log_weights, base=z)
+    if fc.curves is not None and "days" in fc.survival:
+        survival = fc.survival
         days = survival["days"].to_numpy()
-        j = np.clip(np.searchsorted(edges, t0 + days, side="left") - 1, 0, n_cells - 1)
-        tail = np.cumsum(contrib[::-1], axis=0)[::-1]
-        tail_after = np.vstack([tail[1:], np.zeros((1, tail.shape[1]))])
-        curves = (cell_l[j][:, None] * (fc.curves - surv_edges[j + 1]) + tail_after[j])
-        curves = np.clip(curves / np.where(z > 0, z, 1.0), 0.0, 1.0)
-        curves[days == 0] = 1.0
+        curves = tilted.draw_survival(days)
         if bands:
-            table = survival_bands(days, curves, post_w)
+            table = survival_bands(days, curves, tilted.draw_weights)
         else:  # the mean curve only (enough for the headline numbers)
-            table = pd.DataFrame({"days": days, "mean": curves @ post_w})
-        survival = survival[["days", "date"]].join(table.drop(columns="days"))
-    return replace(fc, weights=weights, survival=survival)
+            table = pd.DataFrame({"days": days,
+                                  "mean": np.clip(curves @ tilted.draw_weights, 0.0, 1.0)})
+        tilted.survival = survival[["days", "date"]].join(table.drop(columns="days"))
+        tilted.curves = curves
+    return tilted

@@ -1,11 +1,12 @@
 """MCMC with the claims in the model: the fallback when reweighted draws cannot carry them.
 
 The joint target is the one importance sampling approximates: the posterior of the duration
-model given the reference class, times the effect claims' tempered priors, times the case's own
-duration T (drawn from the model, given it held until as_of) weighted by the duration claims'
-step function L(T) (from :func:`forecast.elicit.combine.combine`, smoothed at its edges so NUTS
-can move across them). Sampling it jointly puts draws where the claims put the probability, which
-reweighting cannot do when the claims sit in the forecast's far tail.
+model given the reference class, times the effect claims' tempered priors, times the density of
+the case's own duration T restricted to T > t0 (it held until as_of: p(theta) f(T | theta)
+1{T > t0}, *not* divided by S(t0 | theta) — having held is evidence about theta), weighted by the
+duration claims' step function L(T) (from :func:`forecast.elicit.combine.combine`, smoothed at
+its edges so NUTS can move across them). Sampling it jointly puts draws where the claims put the
+probability, which reweighting cannot do when the claims sit in the forecast's far tail.
 """
 
 from __future__ import annotations
@@ -70,9 +71,10 @@ def mcmc_forecast(model: DurationModel, design: Design, case: Case, base: Foreca
         u = pm.Flat("case_log_excess", initval=np.log(max(base.quantile(0.5), 1.0)))
         total = pm.Deterministic("case_total_days", t0 + pt.exp(u))
         zt = (pt.log(total) - eta) / sigma
-        log_s0 = model.logsf_w_pt((np.log(t0) - eta) / sigma) if t0 > 0 else 0.0
+        # f(T | theta) on T = t0 + e^u > t0 (with the Jacobian e^u); no 1 / S(t0 | theta): the
+        # draws of theta then come from the posterior given that the case held until t0
         pm.Potential("case_duration",
-                     model.logpdf_w_pt(zt) - pt.log(sigma) - pt.log(total) - log_s0 + u)
+                     model.logpdf_w_pt(zt) - pt.log(sigma) - pt.log(total) + u)
         pm.Potential("duration_claims",
                      _smooth_step_log_weight(total, comb.edges, comb.cell_log_weights))
         for c in claims:
@@ -92,7 +94,9 @@ def mcmc_forecast(model: DurationModel, design: Design, case: Case, base: Foreca
     sigma_s = post["sigma"].values.reshape(-1)
     remaining = post["case_total_days"].values.reshape(-1) - t0
     rng = np.random.default_rng(seed)
-    mc = forecast_from_eta(case, eta_s, sigma_s, model, rng, stamp=base, draws_per_eta=1)
+    # the draws already condition on having held: uniform draw weights, not S(t0) again
+    mc = forecast_from_eta(case, eta_s, sigma_s, model, rng, stamp=base, draws_per_eta=1,
+                           condition_draws=False)
     mc = replace(mc, remaining=np.maximum(remaining, 0.0), draw_index=np.arange(eta_s.size),
                  weights=np.full(eta_s.size, 1.0 / eta_s.size), flags=list(base.flags))
     flat = Combination(log_weights=np.zeros(eta_s.size), targets=comb.targets,

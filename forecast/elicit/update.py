@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from forecast.cases import Case
 from forecast.data import Dataset
 from forecast.elicit.claims import Context, ReadClaim, read_claims
@@ -94,7 +96,9 @@ def apply(base: Forecast, claims: list[ReadClaim], *, case: Case, posterior: Pos
     """
     active = [c for c in claims if c.weight > 0]
     if not active:
-        return base, 0.0, float(base.remaining.size), "none"
+        from forecast.elicit.combine import effective_sample_size
+
+        return base, 0.0, effective_sample_size(np.log(base.weights)), "none"
     comb = combine(base, active)
     if not comb.needs_mcmc:
         return reweighted(base, comb, bands=bands), comb.pareto_k, comb.ess, "importance"
