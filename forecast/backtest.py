@@ -88,10 +88,12 @@ class BacktestResult:
     #: (identity, Predictive, Resolution) of every scored forecast
     predictives: list = field(default_factory=list)
     model_ids: dict[str, str] = field(default_factory=dict)
+    dataset_hash: str = ""
 
     def summary_dict(self) -> dict[str, Any]:
         """What the ledger keeps of a run: config, mean scores, skill, elpd."""
-        return {"config": asdict(self.config), "summary": self.summary.to_dict(orient="records"),
+        return {"config": asdict(self.config), "dataset_hash": self.dataset_hash,
+                "summary": self.summary.to_dict(orient="records"),
                 "skill": self.skill.to_dict(orient="records"), "elpd": self.elpd}
 
 
@@ -278,7 +280,8 @@ def run_backtest(dataset: Dataset, config: BacktestConfig, *, executor=None, pro
     summary = summary_table(table)
     run_id = hashlib.sha256(json.dumps({"config": asdict(config), "data": dataset.sha256},
                                        sort_keys=True).encode()).hexdigest()[:16]
-    result = BacktestResult(config=config, table=table, summary=summary, skill=skill, run_id=run_id)
+    result = BacktestResult(config=config, table=table, summary=summary, skill=skill, run_id=run_id,
+                            dataset_hash=dataset.sha256)
     result.elpd = {m: {"exact_loo": float(sum(v.values())), "cases": len(v)} for m, v in elpd_exact.items()}
     result.diagnostics = pd.DataFrame(diag)
     result.predictives = rows

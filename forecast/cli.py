@@ -360,6 +360,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     for name, post in posts.items():
         if not post.diagnostics.reliable:
             print(f"warning: {name}: {_diag_line(post.diagnostics)}")
+    if not args.cdb90:
+        from pathlib import Path
+
+        from forecast.describe import format_backtest_skill
+        from forecast.ledger import default_ledger_path
+
+        path = Path(args.ledger or default_ledger_path())
+        runs = []
+        if path.exists():
+            with _open_ledger(args, create=False) as ledger:
+                runs = [r for r in ledger.backtests() if r["summary"].get("dataset_hash") == dataset.sha256]
+        print(format_backtest_skill(runs, str(path)))
     return 0
 
 
@@ -547,6 +559,7 @@ def build_parser() -> argparse.ArgumentParser:
     comp = sub.add_parser("compare", help="PSIS-LOO comparison of all models")
     _add_fit_options(comp, model=False)
     comp.add_argument("--cdb90", action="store_true", help="compare on the CDB90 engagements instead")
+    _add_ledger_option(comp)
     comp.set_defaults(func=_cmd_compare)
     return parser
 

@@ -98,3 +98,25 @@ def format_backtest(result, dataset) -> str:
                      f"{d['ess_bulk_min'].min():.0f}, "
                      f"divergences in {int((d['divergences'] > 0).sum())} refits")
     return "\n".join(lines)
+
+
+def format_backtest_skill(runs: list[dict], ledger: str) -> str:
+    """Out-of-sample skill from the latest stored backtest of each scheme (``forecast compare``)."""
+    if not runs:
+        return (f"backtest skill: no backtest of this dataset in {ledger} "
+                "(run `forecast backtest --model all --scheme all`)")
+    latest = {}
+    for run in runs:  # oldest first: later runs of a scheme replace earlier ones
+        latest[run["summary"]["config"]["scheme"]] = run
+    lines = ["out-of-sample skill against the Aalen-Johansen climatology (1 - score / climatology's; "
+             "90% interval), from the ledger's latest backtests:"]
+    for scheme, run in sorted(latest.items()):
+        lines.append(f"  {scheme} (run {run['run_id']}, {run['created_at']}):")
+        for row in run["summary"]["skill"]:
+            if row["baseline"] != "climatology_aj" or row["model"] == "climatology_aj":
+                continue
+            if row["score"] not in ("twcrps", "brier_mean"):
+                continue
+            lines.append(f"    {row['model']:<16} {_SCORE_NAMES[row['score']]:<14} {row['estimate']:+.3f} "
+                         f"({row['lower']:+.3f} to {row['upper']:+.3f}), n={int(row['n'])}")
+    return "\n".join(lines)

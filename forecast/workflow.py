@@ -42,7 +42,9 @@ class CaseRun:
 
     def baseline_records(self, extra: dict[str, Any] | None = None) -> list[ForecastRecord]:
         """The climatologies for the same case and as_of, as ledger records."""
-        return [baseline_record(name, pred, self.case, self.dataset, extra=extra)
+        model_id = self.forecast.model_id
+        return [baseline_record(name, pred, self.case, self.dataset, extra=extra,
+                                model_id=f"{name}-{model_id}" if name == "indicators_only" else None)
                 for name, pred in self.baselines.items()]
 
 
@@ -123,7 +125,24 @@ def run_case(case: Case, dataset: Dataset, *, model: str = "weibull", seed: int 
     run = CaseRun(case=case, dataset=dataset, posterior=posterior, forecast=fc, evidence=evidence)
     if baselines:
         run.baselines = climatologies(dataset, case.held_days, seed=seed)
+        if evidence is not None:
+            run.baselines |= statement_baselines(evidence, run.baselines["climatology_km"],
+                                                 case.held_days)
     return run
+
+
+def statement_baselines(evidence: Evidence, climatology_km: Predictive, held_days: float
+                        ) -> dict[str, Predictive]:
+    """For a forecast with statements: the model without them (``indicators_only``), and the
+    statements without the model (``experts_only``: the duration claims applied to the
+    reference class's Kaplan–Meier curve, the base rate a reader without indicators would have;
+    effect claims need a model and do not enter)."""
+    from forecast.elicit.combine import claims_on_curve
+
+    grid = climatology_km.days
+    experts = claims_on_curve(grid, climatology_km.cdf, evidence.claims, held_days)
+    return {"indicators_only": predictive_of(evidence.base, grid),
+            "experts_only": Predictive(grid, experts)}
 
 
 def climatologies(dataset: Dataset, held_days: float, *, seed: int = 0,
@@ -155,11 +174,13 @@ def forecast_record(fc: Forecast, case: Case, *, kind: str = "forecast",
 
 
 def baseline_record(name: str, pred: Predictive, case: Case, dataset: Dataset, *,
-                    kind: str = "baseline", extra: dict[str, Any] | None = None) -> ForecastRecord:
-    """A climatology as a ledger record (stored and scored like any model)."""
+                    kind: str = "baseline", extra: dict[str, Any] | None = None,
+                    model_id: str | None = None) -> ForecastRecord:
+    """A baseline as a ledger record (stored and scored like any model)."""
     return ForecastRecord(
         case_id=case.id, case_name=case.name, start_date=case.start_date, as_of=case.as_of,
-        model=name, model_id=f"{name}-{dataset.sha256[:12]}", dataset_hash=dataset.sha256, seed=0,
+        model=name, model_id=model_id or f"{name}-{dataset.sha256[:12]}",
+        dataset_hash=dataset.sha256, seed=0,
         kind=kind, predictive=pred, summary=predictive_summary(pred), extra=dict(extra or {}),
         issued_at=now_iso(),
     )

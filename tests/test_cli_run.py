@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from conftest import PANJSHIR
@@ -139,3 +140,90 @@ def test_unknown_phrase_in_a_claim_is_one_line_exit_2(run_dir, synthetic_csv, tm
     assert proc.returncode == 2 and not out.exists()
     line = proc.stderr.strip()
     assert len(line.splitlines()) == 1 and "statement 'kugelman_quickly'" in line and "wibbly" in line
+
+
+@pytest.fixture(scope="module")
+def recorded(run_dir, synthetic_csv):
+    """The Panjshir forecast recorded in a ledger, its outcome entered from the case file."""
+    base, cache, _, _ = run_dir
+    ledger = base / "ledger.sqlite"
+    proc = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(base / "rec"),
+               "--cache", str(cache), "--allow-unreliable", "--record", "--ledger", str(ledger), *SMALL)
+    assert proc.returncode == 0, proc.stderr
+    assert "recorded forecast #1" in proc.stdout
+    out = run("outcome", "--from-case", str(PANJSHIR), "--ledger", str(ledger))
+    assert out.returncode == 0, out.stderr
+    assert "panjshir_2021: fell on 2021-09-06: recorded" in out.stdout
+    return base, ledger
+
+
+def test_recorded_forecast_is_scored_beside_both_climatologies(recorded):
+    base, ledger = recorded
+    table = base / "scores.csv"
+    proc = run("score", "--ledger", str(ledger), "--out", str(table), "--date", "2026-01-01")
+    assert proc.returncode == 0, proc.stderr
+    import pandas as pd
+
+    scores = pd.read_csv(table)
+    assert set(scores["model"]) == {"weibull", "climatology_km", "climatology_aj"}
+    fc = json.loads((base / "rec" / "forecast.json").read_text())
+    row = scores[scores["model"] == "weibull"].iloc[0]
+    # it fell 17 days after as_of: "within 7 days" was a no, "within 30 days" a yes
+    p7, p30 = fc["p_fall_within"]["7"], fc["p_fall_within"]["30"]
+    assert row["brier_7"] == pytest.approx(p7**2, abs=1e-3)
+    assert row["brier_30"] == pytest.approx((1 - p30) ** 2, abs=1e-3)
+    assert row["status"] == "fell"
+    assert "climatology_aj" in proc.stdout and "twcrps" in proc.stdout
+
+
+def test_history_lists_the_forecasts_with_their_scores(recorded):
+    _, ledger = recorded
+    proc = run("history", "panjshir_2021", "--ledger", str(ledger))
+    assert proc.returncode == 0, proc.stderr
+    assert "3 recorded forecasts; outcome: fell on 2021-09-06" in proc.stdout
+    assert proc.stdout.count("2021-08-20") == 3
+
+
+def test_outcome_again_is_a_no_op_and_a_conflict_is_refused(recorded):
+    _, ledger = recorded
+    same = run("outcome", "panjshir_2021", "--type", "fell", "--date", "2021-09-06", "--ledger", str(ledger))
+    assert same.returncode == 0 and "already recorded" in same.stdout
+    for args in (("--type", "relieved", "--date", "2021-09-06"),   # conflicts with the fall
+                 ("--type", "vanished", "--date", "2021-09-06"),   # unknown type
+                 ("--type", "fell", "--date", "2021-02-30")):      # not a date
+        bad = run("outcome", "panjshir_2021", *args, "--ledger", str(ledger))
+        assert bad.returncode == 2, bad.stdout
+        assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
+    unknown = run("outcome", "no_such_case", "--type", "fell", "--date", "2021-09-06",
+                  "--ledger", str(ledger))
+    assert unknown.returncode == 2 and "unknown case" in unknown.stderr
+    from forecast.ledger import Ledger
+
+    with Ledger(ledger, create=False) as led:  # nothing was written by the refused calls
+        assert led.cases() == ["panjshir_2021"]
+        assert led.outcome("panjshir_2021") == ("fell", date(2021, 9, 6))
+
+
+def test_export_and_import_round_trip_in_hubverse_format(recorded, tmp_path):
+    _, ledger = recorded
+    csv_path = tmp_path / "hub.csv"
+    proc = run("export", "--out", str(csv_path), "--ledger", str(ledger))
+    assert proc.returncode == 0, proc.stderr
+    import pandas as pd
+
+    hub = pd.read_csv(csv_path)
+    assert {"model_id", "output_type", "output_type_id", "value"} <= set(hub.columns)
+    assert {"cdf", "quantile"} <= set(hub["output_type"])
+    fresh = tmp_path / "fresh.sqlite"
+    imp = run("import", str(csv_path), "--ledger", str(fresh))
+    assert imp.returncode == 0, imp.stderr
+    assert "imported 3 forecasts" in imp.stdout
+
+
+def test_a_file_that_is_not_a_ledger_is_refused_untouched(tmp_path, run_dir, synthetic_csv):
+    not_ledger = tmp_path / "notes.txt"
+    not_ledger.write_text("my notes, not a ledger\n" * 20)
+    before = not_ledger.read_bytes()
+    proc = run("score", "--ledger", str(not_ledger))
+    assert proc.returncode == 2 and "is not a forecast ledger" in proc.stderr
+    assert "Traceback" not in proc.stderr and not_ledger.read_bytes() == before

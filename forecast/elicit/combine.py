@@ -145,15 +145,35 @@ def combine(fc: Forecast, claims: list[ReadClaim]) -> Combination:
     log_dw = log_draw_weights(fc)
     post_w = _norm(eff + log_dw)  # the posterior draws' weights in the forecast, with effects
     t0 = fc.held_days
+    edges, mids = claim_cells(claims, t0)
+    surv = edge_survival(fc, edges)
+    cell_mass = (surv[:-1] - surv[1:]) @ post_w  # the forecast's probability of each cell
+    cell_lw, targets = cell_log_weights(claims, cell_mass, mids)
+    cell_of = np.clip(np.searchsorted(edges, total, side="left") - 1, 0, mids.size - 1)
+    log_w = log_dw[fc.draw_index] + eff[fc.draw_index] + cell_lw[cell_of]
+    return Combination(log_weights=log_w, targets=targets, effect_log_weights=eff,
+                       pareto_k=_pareto_k(log_w), edges=edges, cell_log_weights=cell_lw,
+                       ess=effective_sample_size(log_w))
+
+
+def claim_cells(claims: list[ReadClaim], t0: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cell edges (days since start: t0, the claims' inner boundaries, inf) and a point inside
+    each cell."""
     edges = np.array([t0, *sorted({b for c in claims if c.kind != "effect"
                                    for b in (c.lo, c.hi) if t0 < b < np.inf}), np.inf])
     mids = np.where(np.isinf(edges[1:]), edges[:-1] + 1.0, (edges[:-1] + edges[1:]) / 2)
-    surv = edge_survival(fc, edges)
-    cell_mass = (surv[:-1] - surv[1:]) @ post_w  # the forecast's probability of each cell
+    return edges, mids
+
+
+def cell_log_weights(claims: list[ReadClaim], cell_mass: np.ndarray, mids: np.ndarray
+                     ) -> tuple[np.ndarray, list[Target]]:
+    """The claims' log-weights on cells whose prior probabilities are ``cell_mass``.
+
+    Statements in turn (each a Jeffrey update of what came before); the claims of one statement
+    are raked so that they hold together.
+    """
     cell_lw = np.zeros(mids.size)
     targets: list[Target] = []
-    # statements in turn (each a Jeffrey update of what came before); the claims of one
-    # statement are raked so that they hold together
     for sid in dict.fromkeys(c.statement_id for c in claims):
         mine: list[Target] = []
         for c in claims:
@@ -167,11 +187,29 @@ def combine(fc: Forecast, claims: list[ReadClaim]) -> Combination:
             cell_lw = _jeffrey(cell_lw, cell_mass, inside, target)
         cell_lw = _rake(cell_lw, cell_mass, mine, mids)
         targets += mine
-    cell_of = np.clip(np.searchsorted(edges, total, side="left") - 1, 0, mids.size - 1)
-    log_w = log_dw[fc.draw_index] + eff[fc.draw_index] + cell_lw[cell_of]
-    return Combination(log_weights=log_w, targets=targets, effect_log_weights=eff,
-                       pareto_k=_pareto_k(log_w), edges=edges, cell_log_weights=cell_lw,
-                       ess=effective_sample_size(log_w))
+    return cell_lw, targets
+
+
+def claims_on_curve(days: np.ndarray, cdf: np.ndarray, claims: list[ReadClaim], t0: float
+                    ) -> np.ndarray:
+    """The duration claims applied to a fall-time CDF given on ``days`` after as_of (a case
+    that has held ``t0`` days): the same cell weights as for a model forecast, with the curve's
+    shape kept inside each cell. Effect claims need a model and are ignored here."""
+    edges, mids = claim_cells(claims, t0)
+    rel = edges - t0
+    at = np.interp(np.minimum(rel, days[-1]), days, cdf)
+    at[-1] = 1.0  # the last cell runs to infinity
+    cell_mass = np.diff(at)
+    if cell_mass.sum() <= 0:
+        return np.asarray(cdf, dtype=float)
+    cell_lw, _ = cell_log_weights(claims, cell_mass, mids)
+    w = np.exp(cell_lw - cell_lw.max())
+    w = w / np.sum(w * cell_mass)
+    j = np.clip(np.searchsorted(rel, days, side="left") - 1, 0, mids.size - 1)
+    before = np.concatenate([[0.0], np.cumsum(cell_mass * w)])[j]
+    out = before + (np.asarray(cdf) - at[j]) * w[j]
+    out[0] = 0.0
+    return np.clip(np.maximum.accumulate(out), 0.0, 1.0)
 
 
 def _norm(log_w: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
