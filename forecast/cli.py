@@ -132,8 +132,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         with ledger:
             fid = ledger.record(run.record())
             base_ids = ledger.record_many(run.baseline_records())
-        print(f"recorded forecast #{fid} (and climatologies #{', #'.join(map(str, base_ids))}) "
-              f"in {ledger.path}")
+        names = ", ".join(f"{name} #{i}" for name, i in zip(run.baselines, base_ids, strict=True))
+        print(f"recorded forecast #{fid} and its baselines ({names}) in {ledger.path}")
     return 0
 
 

@@ -36,6 +36,8 @@ def score_ledger(ledger: Ledger, *, case_id: str | None = None, scoring_date: da
         for fid, rec in ledger.forecasts(case_id=cid):
             if rec.kind not in kinds or rec.as_of > scoring_date:
                 continue
+            if kind_of_end != "standing" and end < rec.as_of:
+                continue  # made after the case had ended: nothing left to forecast
             res = resolve(rec.as_of, outcome=kind_of_end, end_date=end, scoring_date=scoring_date)
             ident = {"id": fid, "case_id": rec.case_id, "as_of": rec.as_of.isoformat(),
                      "model": rec.model, "kind": rec.kind, "issued_at": rec.issued_at,
