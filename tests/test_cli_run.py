@@ -165,7 +165,9 @@ def test_recorded_forecast_is_scored_beside_both_climatologies(recorded):
     import pandas as pd
 
     scores = pd.read_csv(table)
-    assert set(scores["model"]) == {"weibull", "climatology_km", "climatology_aj"}
+    # the case has statements: the model without them and the statements without the model too
+    assert set(scores["model"]) == {"weibull", "climatology_km", "climatology_aj",
+                                    "indicators_only", "experts_only"}
     fc = json.loads((base / "rec" / "forecast.json").read_text())
     row = scores[scores["model"] == "weibull"].iloc[0]
     # it fell 17 days after as_of: "within 7 days" was a no, "within 30 days" a yes
@@ -180,8 +182,8 @@ def test_history_lists_the_forecasts_with_their_scores(recorded):
     _, ledger = recorded
     proc = run("history", "panjshir_2021", "--ledger", str(ledger))
     assert proc.returncode == 0, proc.stderr
-    assert "3 recorded forecasts; outcome: fell on 2021-09-06" in proc.stdout
-    assert proc.stdout.count("2021-08-20") == 3
+    assert "5 recorded forecasts; outcome: fell on 2021-09-06" in proc.stdout
+    assert proc.stdout.count("2021-08-20") == 5
 
 
 def test_outcome_again_is_a_no_op_and_a_conflict_is_refused(recorded):
@@ -217,7 +219,7 @@ def test_export_and_import_round_trip_in_hubverse_format(recorded, tmp_path):
     fresh = tmp_path / "fresh.sqlite"
     imp = run("import", str(csv_path), "--ledger", str(fresh))
     assert imp.returncode == 0, imp.stderr
-    assert "imported 3 forecasts" in imp.stdout
+    assert "imported 5 forecasts" in imp.stdout
 
 
 def test_a_file_that_is_not_a_ledger_is_refused_untouched(tmp_path, run_dir, synthetic_csv):
