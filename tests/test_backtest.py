@@ -124,3 +124,24 @@ def test_local_executor_runs_in_worker_processes_and_keeps_order():
     assert [v for v, _ in out] == [0, 1, 4, 9, 16, 25]
     assert all(pid != os.getpid() for _, pid in out)
     assert seen[-1] == (6, 6)
+
+
+def test_backtest_is_recorded_in_the_ledger_and_shown_by_compare(in_process, synthetic_dataset, tmp_path):
+    from forecast.backtest import backtest_records
+    from forecast.describe import format_backtest_skill
+    from forecast.ledger import Ledger
+
+    recs = backtest_records(in_process, synthetic_dataset)
+    assert len(recs) == len(in_process.table)
+    with Ledger(tmp_path / "l.sqlite") as led:
+        led.record_many(recs)
+        assert led.store_backtest(in_process.run_id, in_process.summary_dict(),
+                                  in_process.table.to_csv(index=False))
+        stored = led.forecasts(kind="backtest")
+        runs = led.backtests()
+    assert len(stored) == len(recs)
+    assert {r.extra["run_id"] for _, r in stored} == {in_process.run_id}
+    text = format_backtest_skill(runs, "l.sqlite")
+    sk = in_process.skill
+    row = sk[(sk["model"] == "weibull") & (sk["baseline"] == "climatology_aj") & (sk["score"] == "twcrps")]
+    assert f"{row['estimate'].iloc[0]:+.3f}" in text
