@@ -34,6 +34,19 @@ _EXPORTS = {
     "propose": "forecast.elicit.parse",
     "load_probability_lexicon": "forecast.elicit.lexicon",
     "load_time_lexicon": "forecast.elicit.lexicon",
+    "run_case": "forecast.workflow",
+    "CaseRun": "forecast.workflow",
+    "Ledger": "forecast.ledger",
+    "score_ledger": "forecast.track_record",
+    "Predictive": "forecast.predictive",
+    "ForecastRecord": "forecast.predictive",
+    "resolve": "forecast.outcomes",
+    "score_table": "forecast.score",
+    "relative_skill": "forecast.score",
+    "BacktestConfig": "forecast.backtest",
+    "run_backtest": "forecast.backtest",
+    "LocalExecutor": "forecast.executor",
+    "DaskExecutor": "forecast.executor",
 }
 
 # These three share their module's name, so they are bound eagerly: a lazy lookup would find

@@ -29,3 +29,5 @@ def test_readme_python_example_runs_as_shown(tmp_path, monkeypatch):
     assert result.case_id == "panjshir_2021" and 0 < result.p_fall_within(365) < 1
     assert evidence.decomposition[-1]["stage"] == "final" and evidence.claims
     assert os.listdir(tmp_path / "cache")  # the posterior was stored for reuse
+    scores = namespace["scores"]
+    assert len(scores) == 5 and (scores["status"] == "fell").all()
