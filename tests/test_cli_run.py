@@ -98,7 +98,8 @@ def test_mismatched_or_corrupt_posterior_is_refused(run_dir, tmp_path):
 def test_unreliable_posterior_is_refused_unless_allowed(tmp_path, synthetic_csv, run_dir):
     _, cache, _, _ = run_dir
     out = tmp_path / "out"
-    tiny = ("--draws", "20", "--tune", "20", "--chains", "2", "--seed", "1")
+    # the gate is the subject: without statements (their MCMC fallback would compile a second model)
+    tiny = ("--draws", "20", "--tune", "20", "--chains", "2", "--seed", "1", "--no-statements")
     proc = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(out),
                "--cache", str(cache), *tiny)
     assert proc.returncode == 3 and "diagnostics gate" in proc.stderr and not out.exists()
