@@ -6,42 +6,28 @@ observations; scores are recomputed from both. Every write is one ``BEGIN IMMEDI
 in WAL mode with a busy timeout, so many processes can record into one file at once. The grid and
 CDF of a forecast are stored as little-endian float64 bytes and read back bit for bit.
 
-Hubverse export/import (long format, one row per forecast and output): ``target`` is
-``days_to_fall``; a ``cdf`` row gives, for ``output_type_id`` = d days after ``as_of`` (the
-record's grid), ``value`` = P(fallen within d days); a ``quantile`` row gives, for a level in
-:data:`QUANTILE_LEVELS`, the day by which that share has fallen (levels the CDF never reaches
-are left out). The columns after ``value`` identify the record so that :meth:`Ledger.import_hubverse`
-can rebuild it from its cdf rows; ``summary_json``, ``claims_json`` and ``extra_json`` are given
-once per forecast, on its cdf row at day 0, and are empty elsewhere::
-
-    model_id,case_id,as_of,target,output_type,output_type_id,value,forecast_uid,model,kind,...
-    3f2a9c,panjshir_2021,2021-08-20,days_to_fall,cdf,0.0,0.0,9be1c0d4aa51e07f2c3d8b19,weibull,...
-    3f2a9c,panjshir_2021,2021-08-20,days_to_fall,cdf,1.0,0.00995,9be1c0d4aa51e07f2c3d8b19,...
-    3f2a9c,panjshir_2021,2021-08-20,days_to_fall,quantile,0.5,69.31,9be1c0d4aa51e07f2c3d8b19,...
-
-(the remaining columns: ``dataset_hash, seed, start_date, case_name, issued_at, summary_json,
-claims_json, extra_json``).
+The hubverse long-format export and import (:meth:`Ledger.export_hubverse`,
+:meth:`Ledger.import_hubverse`) are in :mod:`forecast.hubverse`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import os
 import sqlite3
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from forecast import hubverse
 from forecast.errors import InputError
+from forecast.hubverse import jsonable, record_fields, record_from_fields, utc_now
 from forecast.outcomes import OUTCOME_TYPES, STANDING
 from forecast.predictive import KINDS, ForecastRecord, Predictive
 
@@ -49,16 +35,6 @@ from forecast.predictive import KINDS, ForecastRecord, Predictive
 APPLICATION_ID = 0x484F4C44
 #: Seconds a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT_S = 30.0
-TARGET = "days_to_fall"
-QUANTILE_LEVELS: tuple[float, ...] = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
-_TEXT = ("case_id", "case_name", "model", "model_id", "dataset_hash")
-_JSON = ("summary", "claims", "extra")
-_IDENTITY = ("model_id", "case_id", "as_of", "model", "kind", "dataset_hash", "seed", "start_date",
-             "case_name", "issued_at")
-_JSON_COLS = ("summary_json", "claims_json", "extra_json")
-HUBVERSE_COLUMNS: tuple[str, ...] = (
-    "model_id", "case_id", "as_of", "target", "output_type", "output_type_id", "value",
-    "forecast_uid", *_IDENTITY[3:], *_JSON_COLS)
 
 _IMMUTABLE = """
 CREATE TRIGGER {t}_no_update BEFORE UPDATE ON {t} BEGIN SELECT RAISE(ABORT, '{t} are immutable'); END;
@@ -109,10 +85,6 @@ def default_ledger_path() -> Path:
     return Path(os.environ.get("FORECAST_CACHE", ".cache/forecast")) / "ledger.sqlite"
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
 def _as_date(value: Any, where: str) -> date:
     if isinstance(value, datetime):
         return value.date()
@@ -122,43 +94,6 @@ def _as_date(value: Any, where: str) -> date:
         return date.fromisoformat(str(value))
     except ValueError:
         raise InputError(where, f"'{value}' is not a date (YYYY-MM-DD)") from None
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, date):
-        return obj.isoformat()
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
-
-
-def _fields(rec: ForecastRecord) -> dict[str, Any]:
-    """A record's identity as text and integers: a row of the forecasts table, a hubverse row."""
-    return {**{k: getattr(rec, k) for k in (*_TEXT, "kind")}, "issued_at": rec.issued_at or _now(),
-            "start_date": rec.start_date.isoformat(), "as_of": rec.as_of.isoformat(), "seed": int(rec.seed),
-            **{f"{k}_json": json.dumps(getattr(rec, k), default=_jsonable) for k in _JSON}}
-
-
-def _kind(kind: str) -> str:
-    if kind not in KINDS:
-        raise ValueError(f"'{kind}' is not one of: {', '.join(KINDS)}")
-    return kind
-
-
-def _from_fields(fields: Any, predictive: Predictive, where: str) -> ForecastRecord:
-    """The record of :func:`_fields`; a bad value raises InputError naming ``where`` and the column."""
-    def parse(col: str, fn: Any) -> Any:
-        try:
-            return fn(fields[col])
-        except ValueError as exc:
-            raise InputError(f"{where}, column '{col}'", f"is not valid ({exc})") from None
-
-    return ForecastRecord(
-        **{k: fields[k] for k in (*_TEXT, "issued_at")}, predictive=predictive, kind=parse("kind", _kind),
-        start_date=parse("start_date", date.fromisoformat), as_of=parse("as_of", date.fromisoformat),
-        seed=parse("seed", int), **{k: parse(f"{k}_json", json.loads) for k in _JSON})
 
 
 def _state(con: sqlite3.Connection) -> tuple[int, int, set[str]]:
@@ -294,11 +229,11 @@ class Ledger:
         if rec.as_of < rec.start_date:
             raise InputError(where, f"as_of is before the start date {rec.start_date}")
         try:
-            fields = _fields(rec)
+            fields = record_fields(rec)
         except (TypeError, ValueError) as exc:
             raise InputError(where, f"summary, claims and extra must be JSON data ({exc})") from None
         p = rec.predictive
-        return _from_fields(fields, p, where).uid(), {
+        return record_from_fields(fields, p, where).uid(), {
             **fields, "held_days": rec.held_days,
             "grid": p.days.astype("<f8").tobytes(), "cdf": p.cdf.astype("<f8").tobytes()}
 
@@ -333,7 +268,7 @@ class Ledger:
                 if any(k not in extra or extra[k] != v for k, v in extra_filter.items()):
                     continue
             pred = Predictive(*(np.frombuffer(row[c], dtype="<f8").astype(float) for c in ("grid", "cdf")))
-            yield row["id"], row["uid"], _from_fields(row, pred, str(self.path))
+            yield row["id"], row["uid"], record_from_fields(row, pred, str(self.path))
 
     def forecasts(self, case_id: str | None = None, kind: str | None = None, model: str | None = None,
                   extra_filter: dict[str, Any] | None = None) -> list[tuple[int, ForecastRecord]]:
@@ -384,7 +319,7 @@ class Ledger:
                                (case_id, end.isoformat())).fetchone():
                     return False
                 con.execute("INSERT INTO standing (case_id, on_date, recorded_at, note, source) "
-                            "VALUES (?, ?, ?, ?, ?)", (case_id, end.isoformat(), _now(), note, source))
+                            "VALUES (?, ?, ?, ?, ?)", (case_id, end.isoformat(), utc_now(), note, source))
                 return True
             if final:
                 if (final[0], final[1]) == (type, end.isoformat()):
@@ -395,7 +330,8 @@ class Ledger:
             if last is not None and end <= date.fromisoformat(last):
                 raise InputError(where, f"end date {end} is not after it was recorded standing on {last}")
             con.execute("INSERT INTO outcomes (case_id, type, end_date, recorded_at, note, source) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", (case_id, type, end.isoformat(), _now(), note, source))
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (case_id, type, end.isoformat(), utc_now(), note, source))
             return True
 
     def outcome(self, case_id: str) -> tuple[str, date] | None:
@@ -415,7 +351,7 @@ class Ledger:
         """Store a backtest run's summary and per-case table (CSV text) once; True when written.
         The same run again is a no-op; a different one under the same id is refused."""
         try:
-            text = json.dumps(summary, default=_jsonable)
+            text = json.dumps(summary, default=jsonable)
         except (TypeError, ValueError) as exc:
             raise InputError(f"backtest run '{run_id}'", f"summary must be JSON data ({exc})") from None
         with self._write() as con:
@@ -425,7 +361,7 @@ class Ledger:
                 if (json.loads(old[0]), old[1]) == (json.loads(text), table_csv):
                     return False
                 raise InputError(f"backtest run '{run_id}'", "is already stored with other results")
-            con.execute("INSERT INTO backtest_runs VALUES (?, ?, ?, ?)", (run_id, _now(), text, table_csv))
+            con.execute("INSERT INTO backtest_runs VALUES (?, ?, ?, ?)", (run_id, utc_now(), text, table_csv))
             return True
 
     def backtests(self) -> list[dict[str, Any]]:
@@ -437,95 +373,16 @@ class Ledger:
     # -- hubverse -------------------------------------------------------------------------------
 
     def export_hubverse(self, path: str | os.PathLike[str] | None = None, *, case_id: str | None = None,
-                        output_types: Iterable[str] = ("cdf", "quantile")) -> pd.DataFrame:
-        """The forecasts (of one case, or all) in the hubverse long format of the module docstring;
+                        output_types: Iterable[str] = hubverse.OUTPUT_TYPES) -> pd.DataFrame:
+        """The forecasts (of one case, or all) in the hubverse long format (:mod:`forecast.hubverse`);
         also written to ``path`` as CSV (atomically: a temporary file, then renamed) when given."""
-        if bad := set(output_types) - {"cdf", "quantile"}:
-            raise InputError("output_types", f"{sorted(bad)} not supported: use 'cdf' and/or 'quantile'")
-        blocks = [pd.DataFrame(columns=HUBVERSE_COLUMNS)]
-        for _, uid, rec in self._select(*(("WHERE case_id = ?", (case_id,)) if case_id is not None else ())):
-            p, fields = rec.predictive, _fields(rec)
-            points = [("cdf", d, v) for d, v in zip(p.days, p.cdf, strict=True) if "cdf" in output_types]
-            points += [("quantile", q, x) for q in QUANTILE_LEVELS
-                       if "quantile" in output_types and np.isfinite(x := p.quantile(q))]
-            block = pd.DataFrame(points, columns=["output_type", "output_type_id", "value"], dtype=object)
-            for c in ("target", "forecast_uid", *_IDENTITY):
-                block[c] = {"target": TARGET, "forecast_uid": uid}.get(c, fields.get(c))
-            for c in _JSON_COLS:  # once per forecast, on its first row
-                block[c] = [fields[c], *[""] * (len(block) - 1)]
-            blocks.append(block)
-        frame = pd.concat(blocks, ignore_index=True)[list(HUBVERSE_COLUMNS)]
-        frame = frame.astype({"output_type_id": float, "value": float, "seed": "int64"})
+        rows = self._select(*(("WHERE case_id = ?", (case_id,)) if case_id is not None else ()))
+        frame = hubverse.to_frame(((uid, rec) for _, uid, rec in rows), output_types)
         if path is not None:
-            path = Path(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            try:
-                with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-                    frame.to_csv(fh, index=False)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            hubverse.write_csv(frame, path)
         return frame
 
     def import_hubverse(self, path: str | os.PathLike[str]) -> int:
         """Rebuild the forecasts of an :meth:`export_hubverse` CSV from their cdf rows and record
         them in one transaction; the number newly written. A bad file writes nothing."""
-        return sum(new for _, new in self._insert(_read_hubverse(Path(path))))
-
-
-def _read_hubverse(path: Path) -> list[ForecastRecord]:
-    """The records of a hubverse CSV; InputError naming the file, row and column on bad input."""
-    name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(name, f"cannot be read as UTF-8 text ({exc})") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if missing := [c for c in HUBVERSE_COLUMNS if c not in (reader.fieldnames or [])]:
-        raise InputError(f"{name}, row 1", f"missing column(s): {', '.join(missing)}")
-    groups: dict[str, dict[str, Any]] = {}
-    others: dict[str, str] = {}
-    for n, row in enumerate(reader, start=2):
-        at = f"{name}, row {n}"
-        if None in row or None in row.values():
-            raise InputError(at, "does not have as many fields as the header")
-        for col, allowed in (("target", (TARGET,)), ("output_type", ("cdf", "quantile", "sample"))):
-            if row[col] not in allowed:
-                raise InputError(f"{at}, column '{col}'", f"'{row[col]}' is not one of: {', '.join(allowed)}")
-        uid = row["forecast_uid"]
-        if row["output_type"] != "cdf":  # derived from the cdf
-            others.setdefault(uid, at)
-            continue
-        g = groups.setdefault(uid, {"at": at, "n": n, "row": row, "points": []})
-        if diff := next((c for c in _IDENTITY if row[c] != g["row"][c]), None):
-            raise InputError(f"{at}, column '{diff}'", f"differs from row {g['n']} of forecast {uid}")
-        point = []
-        for c in ("output_type_id", "value"):
-            try:
-                point.append(float(row[c]))
-            except ValueError:
-                raise InputError(f"{at}, column '{c}'", f"'{row[c]}' is not a number") from None
-        g["points"].append(point)
-        if point[0] == 0:  # the row with the JSON columns
-            g.update(at=at, n=n, row=row)
-    if lost := [at for uid, at in others.items() if uid not in groups]:
-        raise InputError(lost[0], "has no cdf rows of its forecast_uid to rebuild the forecast from")
-    recs = []
-    for uid, g in groups.items():
-        pts = np.array(sorted(g["points"]))
-        try:
-            if not np.isfinite(pts).all():
-                raise ValueError("days and values must be finite")
-            pred = Predictive(pts[:, 0], pts[:, 1])
-        except ValueError as exc:
-            raise InputError(f"{g['at']}, column 'value'", f"cdf rows of forecast {uid}: {exc}") from None
-        rec = _from_fields(g["row"], pred, g["at"])
-        if rec.uid() != uid:
-            raise InputError(f"{g['at']}, column 'forecast_uid'", f"{uid} does not match the content of "
-                                                                  "its rows (edited, or rows missing?)")
-        recs.append(rec)
-    return recs
+        return sum(new for _, new in self._insert(hubverse.read(path)))

@@ -19,10 +19,9 @@ from ledger_worker import make_record
 
 import forecast.ledger as ledger_module
 from forecast.errors import InputError
+from forecast.hubverse import HUBVERSE_COLUMNS, QUANTILE_LEVELS
 from forecast.ledger import (
     APPLICATION_ID,
-    HUBVERSE_COLUMNS,
-    QUANTILE_LEVELS,
     SCHEMA_V1,
     SCHEMA_VERSION,
     Ledger,
