@@ -99,41 +99,83 @@ def _parse_date(value: str | None, flag: str = "--as-of"):
     return parse_date(value, flag)
 
 
+def _as_of_dates(args: argparse.Namespace, case) -> list:
+    """The forecast dates asked for: --as-of (repeatable), --as-of-every N[d], or the case's."""
+    from datetime import timedelta
+
+    dates = [_parse_date(d) for d in (args.as_of or [])]
+    if args.as_of_every:
+        text = args.as_of_every.strip().lower().removesuffix("d").removesuffix(" days")
+        if not text.isdigit() or int(text) < 1:
+            raise InputError("--as-of-every", f"'{args.as_of_every}' is not a number of days such as 30d")
+        step = int(text)
+        day = case.start_date + timedelta(days=step)
+        while day <= case.as_of:
+            dates.append(day)
+            day += timedelta(days=step)
+        dates.append(case.as_of)
+    dates = sorted(set(dates)) or [case.as_of]
+    for d in dates:
+        case.with_as_of(d)  # each date checked (inside the case, not after its outcome) before any work
+    return dates
+
+
+def _check_out(out: str, dates: list, overwrite: bool) -> None:
+    from pathlib import Path
+
+    target = Path(out)
+    if target.exists() and not target.is_dir():
+        raise InputError("--out", f"{out} is an existing file, not a directory")
+    dirs = [target] if len(dates) == 1 else [target / d.isoformat() for d in dates]
+    held = [d for d in dirs if (d / "forecast.json").exists()]
+    if held and not overwrite:
+        raise InputError("--out", f"{held[0]} already holds a forecast; choose another --out or pass "
+                         "--overwrite to replace it")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from forecast.cases import load_case
     from forecast.data import load_holdouts
-    from forecast.describe import format_forecast
-    from forecast.report import write_forecast
-    from forecast.workflow import run_case
+    from forecast.describe import format_forecast, format_run_table
+    from forecast.report import write_forecast, write_table
+    from forecast.workflow import posterior_for, prepare_reference, run_case
     from models import get_model
 
     get_model(args.model)  # an unknown name fails before anything is loaded or fitted
     sampler = _sampler(args)
     ledger = _open_ledger(args) if args.record else None  # a bad ledger fails before fitting
     case = load_case(args.case)
-    as_of = _parse_date(args.as_of)
-    if as_of is not None:
-        case = case.with_as_of(as_of)
-    dataset = load_holdouts(args.data)
-    run = run_case(case, dataset, model=args.model, seed=args.seed, sampler=sampler,
-                   cache_dir=args.cache, posterior=args.posterior,
-                   use_statements=not args.no_statements, allow_unreliable=args.allow_unreliable,
-                   baselines=ledger is not None)
-    result = run.forecast
-    written = write_forecast(result, case, args.out)
-    print(format_forecast(result, case, n_reference=len(dataset)))
-    if run.evidence is not None:
-        from forecast.elicit.update import format_decomposition
+    dates = _as_of_dates(args, case)
+    _check_out(args.out, dates, args.overwrite)
+    dataset, left_out = prepare_reference(load_holdouts(args.data), case, exclude=args.exclude or ())
+    posterior = args.posterior or posterior_for(dataset, args.model, seed=args.seed, sampler=sampler,
+                                                cache_dir=args.cache)  # one fit for every date
+    from pathlib import Path
 
-        print(format_decomposition(run.evidence))
-    print(_diag_line(run.posterior.diagnostics))
-    print("wrote " + ", ".join(str(p) for p in written.values()))
+    runs = []
+    for d in dates:
+        run = run_case(case.with_as_of(d), dataset, model=args.model, seed=args.seed, sampler=sampler,
+                       cache_dir=args.cache, posterior=posterior,
+                       use_statements=not args.no_statements, allow_unreliable=args.allow_unreliable,
+                       baselines=ledger is not None, left_out=left_out)
+        posterior = run.posterior
+        out = Path(args.out) if len(dates) == 1 else Path(args.out) / d.isoformat()
+        written = write_forecast(run.forecast, run.case, out)
+        print(format_forecast(run, verbose=args.verbose, n_reference=len(dataset)))
+        print("wrote " + ", ".join(str(p) for p in written.values()))
+        runs.append(run)
+    if len(runs) > 1:
+        table = write_table(runs, Path(args.out) / "by_date.csv")
+        print(format_run_table(runs))
+        print(f"wrote {table}")
     if ledger is not None:
         with ledger:
-            fid = ledger.record(run.record())
-            base_ids = ledger.record_many(run.baseline_records())
-        names = ", ".join(f"{name} #{i}" for name, i in zip(run.baselines, base_ids, strict=True))
-        print(f"recorded forecast #{fid} and its baselines ({names}) in {ledger.path}")
+            for run in runs:
+                fid = ledger.record(run.record())
+                base_ids = ledger.record_many(run.baseline_records())
+                names = ", ".join(f"{n} #{i}" for n, i in zip(run.baselines, base_ids, strict=True))
+                print(f"recorded the forecast as of {run.case.as_of} as #{fid}, with its baselines "
+                      f"({names}), in {ledger.path}")
     return 0
 
 
@@ -398,29 +440,13 @@ def _cmd_lexicon(args: argparse.Namespace) -> int:
         load_role_weights,
         load_time_lexicon,
     )
+    from forecast.elicit.lexicon_view import describe_phrase, format_lexicon
 
+    prob, time = load_probability_lexicon(), load_time_lexicon()
     if args.phrase:
-        prob, time = load_probability_lexicon(), load_time_lexicon()
-        try:
-            r = prob.lookup(args.phrase)
-            via = f" (read as '{r.phrase}': {r.note})" if r.note else ""
-            print(f"'{args.phrase}'{via}: Beta({r.a:.2f}, {r.b:.2f}), mean {r.mean:.2f}, "
-                  f"90% {r.q05:.2f}-{r.q95:.2f}; {r.source}")
-        except InputError:
-            t = time.lookup(args.phrase)  # an unknown phrase raises: exit 2 with its message
-            print(f"'{args.phrase}': {t.description}")
+        print(describe_phrase(args.phrase, prob, time), end="")  # unknown: InputError, exit 2
         return 0
-    prob = load_probability_lexicon()
-    print("probability phrases (Beta fitted to how people read them):")
-    for name, e in sorted(prob.phrases.items(), key=lambda kv: kv[1]["mean"]):
-        print(f"  {name:<26} mean {e['mean']:.2f}  90% {e['q05']:.2f}-{e['q95']:.2f}  "
-              f"Beta({e['a']:.2f}, {e['b']:.2f})  {e.get('source', '')[:40]}")
-    print("negations and hedges (mapped to the nearest measured phrase):")
-    for name, e in sorted(prob.aliases.items()):
-        print(f"  {name:<26} -> {e['phrase']}")
-    print("role weights (default credibility of a statement):")
-    for role, w in load_role_weights().items():
-        print(f"  {role:<26} {w:g}")
+    print(format_lexicon(prob, time, load_role_weights()), end="")
     return 0
 
 
@@ -479,7 +505,16 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="forecast a case: remaining life as of a date, files in --out")
     run.add_argument("case", help="case YAML, e.g. data/cases/panjshir_2021.yaml")
     run.add_argument("--out", required=True, help="output directory")
-    run.add_argument("--as-of", default=None, help="forecast date YYYY-MM-DD (default: the case's as_of)")
+    run.add_argument("--as-of", action="append", default=None,
+                     help="forecast date YYYY-MM-DD (default: the case's as_of); repeat for several dates")
+    run.add_argument("--as-of-every", default=None, metavar="N[d]",
+                     help="also forecast every N days from the start up to the case's as_of")
+    run.add_argument("--exclude", action="append", default=None, metavar="CASE_ID",
+                     help="leave this reference-class row out of the fit (repeatable); a row that is "
+                          "the case itself is left out without asking")
+    run.add_argument("--overwrite", action="store_true", help="replace a forecast already in --out")
+    run.add_argument("--verbose", action="store_true",
+                     help="also show the statistics: diagnostics, claim readings, PSIS k-hat")
     run.add_argument("--posterior", default=None, help="use this stored posterior (.nc); must match")
     run.add_argument("--no-statements", action="store_true",
                      help="forecast from the indicators only, ignoring the statements' claims")
@@ -564,6 +599,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Numeric options in range, checked before anything is loaded or fitted."""
+    rules = {"seed": (0, 2**32 - 1), "draws": (1, 10**7), "tune": (1, 10**7), "chains": (1, 64),
+             "workers": (0, 1024)}
+    for key, (lo, hi) in rules.items():
+        value = getattr(args, key, None)
+        if value is not None and not lo <= value <= hi:
+            raise InputError(f"--{key}", f"{value} must be a whole number from {lo} to {hi:,}")
+    tau = getattr(args, "tau", None)
+    if tau is not None and not (0 < tau < 1e6):
+        raise InputError("--tau", f"{tau} must be a number of days above 0 (and below a million)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
@@ -574,6 +622,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.simplefilter("ignore")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        _check_numbers(args)  # before any work: a bad number fails in milliseconds, not after a fit
         return func(args)
     except InputError as exc:
         print(f"forecast: error: {exc}", file=sys.stderr)

@@ -36,23 +36,95 @@ def format_case(case: Case) -> str:
     return "\n".join(lines)
 
 
-def format_forecast(forecast, case: Case, *, n_reference: int | None = None) -> str:
-    """Render a forecast's headline numbers."""
-    s = forecast.summary()
+def in_words(p: float) -> str:
+    """A probability as an analyst would say it: "about 4 in 10"."""
+    if p < 0.05:
+        return "less than 1 in 20"
+    if p > 0.95:
+        return "more than 19 in 20"
+    tenths = int(round(p * 10))
+    if tenths in (0, 10):
+        return "about 1 in 20" if tenths == 0 else "about 19 in 20"
+    return f"about {tenths} in 10"
+
+
+def _days(x: float | None) -> str:
+    return "beyond the data" if x is None or x == float("inf") else f"{x:,.0f}"
+
+
+def diagnostics_line(d) -> str:
+    """The posterior's diagnostics, with the statistics named."""
+    state = "reliable" if d.reliable else "UNRELIABLE: " + "; ".join(d.failures)
+    return (f"diagnostics: max R-hat {d.rhat_max:.3f}, min ESS bulk {d.ess_bulk_min:.0f} / tail "
+            f"{d.ess_tail_min:.0f}, divergences {d.divergences}: {state}")
+
+
+def reference_gap(durations, events, held_days: float) -> tuple[float, float] | None:
+    """When no past holdout fell within a year after ``held_days``: (last fall before or at it,
+    next fall after it), in days since start; else None."""
+    import numpy as np
+
+    falls = np.sort(np.asarray(durations)[np.asarray(events, dtype=bool)])
+    later = falls[falls > held_days]
+    if later.size and later[0] - held_days <= 365:
+        return None
+    before = falls[falls <= held_days]
+    return (float(before[-1]) if before.size else 0.0, float(later[0]) if later.size else float("inf"))
+
+
+def format_forecast(run, *, verbose: bool = False, n_reference: int | None = None) -> str:
+    """A case's forecast for an analyst: the headline in words, then the numbers; with
+    ``verbose``, the statistics (diagnostics, claim readings, PSIS) too."""
+    fc, case = run.forecast, run.case
+    s = fc.summary()
     p = s["p_fall_within"]
     q = s["days_remaining"]
+    by30 = fc.date_of(30).isoformat()
     ref = f", {n_reference} reference cases" if n_reference else ""
     lines = [
         f"{case.name}",
-        f"  as of {forecast.as_of} (held {forecast.held_days:.0f} days since {forecast.start_date}); "
-        f"model {forecast.model} ({forecast.model_id}){ref}",
+        f"  as of {fc.as_of} (held {fc.held_days:.0f} days since {fc.start_date})",
+        f"  {in_words(p['30']).capitalize()} that it falls within 30 days (by {by30}); "
+        f"{in_words(p['365'])} that it falls within a year.",
+        f"  Even odds that it has fallen by {s['median_date']} ({_days(q['0.5'])} days after "
+        f"{fc.as_of}); one chance in four that it holds beyond {_days(q['0.75'])} days.",
         "  P(falls within 7 / 30 / 90 / 365 days): "
         + " / ".join(f"{p[h]:.2f}" for h in ("7", "30", "90", "365")),
-        f"  days remaining: median {q['0.5']:.0f} (50% {q['0.25']:.0f}-{q['0.75']:.0f}; "
-        f"90% {q['0.05']:.0f}-{q['0.95']:.0f}); median fall date {s['median_date']}",
+        f"  days remaining: median {_days(q['0.5'])} (50% {_days(q['0.25'])}-{_days(q['0.75'])}; "
+        f"90% {_days(q['0.05'])}-{_days(q['0.95'])})",
+        f"  model {fc.model}{ref}; "
+        + ("model checks passed" if fc.diagnostics.get("reliable") else
+           "UNRELIABLE: the fitted model failed its convergence checks; sample longer")
+        + ("" if verbose else " (--verbose shows the statistics)"),
     ]
-    for flag in forecast.flags:
+    for flag in fc.flags:
         lines.append(f"  note: {flag}")
+    gap = reference_gap(run.dataset.durations, run.dataset.events, case.held_days)
+    if run.evidence is not None:
+        from forecast.elicit.update import format_decomposition
+
+        if gap is not None:
+            lines.append(f"  note: no past holdout in the reference class fell between {gap[0]:,.0f} and "
+                         f"{_days(gap[1])} days after its start; the reference-class line has nothing "
+                         f"to say about the next year")
+        lines.append(format_decomposition(run.evidence, verbose=verbose))
+    if verbose:
+        from forecast.fit import Diagnostics
+
+        d = fc.diagnostics
+        lines.append("  " + diagnostics_line(Diagnostics(**(d | {"failures": tuple(d["failures"])}))))
+    return "\n".join(lines)
+
+
+def format_run_table(runs) -> str:
+    """Forecasts of one case at several dates: P(falls within 7/30/90/365 days), median."""
+    lines = ["  as_of        held   P(7 d)  P(30 d)  P(90 d)  P(365 d)  median days left  median date"]
+    for run in runs:
+        s = run.forecast.summary()
+        p = s["p_fall_within"]
+        lines.append(f"  {run.case.as_of}  {run.case.held_days:>5.0f}   {p['7']:.2f}     {p['30']:.2f}     "
+                     f"{p['90']:.2f}     {p['365']:.2f}   {_days(s['days_remaining']['0.5']):>16}  "
+                     f"{s['median_date']}")
     return "\n".join(lines)
 
 

@@ -47,6 +47,21 @@ def kaplan_meier(dataset: Dataset) -> KaplanMeierFitter:
     return km
 
 
+def _quietly(fn):
+    """Run lifelines' step-function lookups without its ApproximationWarning: reading a step
+    function between its jumps is exact here, not an approximation to report."""
+    import functools
+    import warnings
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def summarize(dataset: Dataset) -> ReferenceSummary:
     """Summarize a dataset: counts, Kaplan–Meier median, medians by outcome, missing values."""
     from lifelines.utils import median_survival_times
@@ -106,12 +121,14 @@ def km_quantile(dataset: Dataset):
     has fallen, read off the Kaplan–Meier curve (``inf`` beyond the curve's reach)."""
     km = kaplan_meier(dataset)
 
+    @_quietly
     def quantile(q: float) -> float:
         return float(km.percentile(1.0 - q))
 
     return quantile
 
 
+@_quietly
 def km_remaining(dataset: Dataset, held_days: float, horizons: tuple[int, ...],
                  quantiles: tuple[float, ...]) -> dict:
     """The reference class alone: remaining life after ``held_days`` from the Kaplan–Meier curve,

@@ -23,7 +23,10 @@ def write_forecast(forecast: Forecast, case: Case, out_dir: str | Path) -> dict[
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     try:
-        record = forecast.to_dict() | {"case_name": case.name}
+        from datetime import UTC, datetime
+
+        record = forecast.to_dict() | {"case_name": case.name,
+                                       "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
         (tmp / "forecast.json").write_text(json.dumps(record, indent=2) + "\n")
         forecast.survival.to_csv(tmp / "survival.csv", index=False, float_format="%.5f")
         outcome = case.outcome.end_date if case.outcome and case.outcome.status != "ongoing" else None
@@ -38,3 +41,28 @@ def write_forecast(forecast: Forecast, case: Case, out_dir: str | Path) -> dict[
         return written
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_table(runs, path: str | Path) -> Path:
+    """The forecasts of one case at several dates, one row per as_of: P(falls within 7/30/90/365
+    days) and the median days remaining (CSV, written atomically)."""
+    import pandas as pd
+
+    rows = []
+    for run in runs:
+        s = run.forecast.summary()
+        rows.append({"as_of": run.case.as_of.isoformat(), "held_days": int(run.case.held_days),
+                     **{f"p_fall_within_{h}": v for h, v in s["p_fall_within"].items()},
+                     "median_days_remaining": s["days_remaining"]["0.5"],
+                     "median_date": s["median_date"]})
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".csv.tmp")
+    os.close(fd)
+    try:
+        pd.DataFrame(rows).to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -76,10 +76,29 @@ def posterior_for(dataset: Dataset, model: str, *, seed: int, sampler: SamplerCo
     return fit(dataset, m, seed=seed, sampler=sampler, cache_dir=cache_dir, refit=refit)
 
 
+def prepare_reference(dataset: Dataset, case: Case, *, exclude: tuple[str, ...] | list[str] = ()
+                      ) -> tuple[Dataset, list[str]]:
+    """The reference class to fit for ``case``: without the rows named in ``exclude`` and without
+    a row that is the case itself (same id, or same name and start date) — a model must not learn
+    from the very holdout it forecasts. Returns the dataset and the ids left out."""
+    frame = dataset.frame
+    ids = frame["case_id"].astype(str)
+    unknown = [c for c in exclude if c not in set(ids)]
+    if unknown:
+        raise InputError("--exclude", f"'{unknown[0]}' is not a case_id of {dataset.path}")
+    same = (ids == case.id) | ((frame["name"].astype(str) == case.name)
+                               & (frame["start_date"].dt.date == case.start_date))
+    out = same | ids.isin(list(exclude))
+    if not out.any():
+        return dataset, []
+    return dataset.subset(~out.to_numpy()), list(ids[out])
+
+
 def run_case(case: Case, dataset: Dataset, *, model: str = "weibull", seed: int = 0,
              sampler: SamplerConfig | None = None, cache_dir: str | Path | None = None,
              posterior: Posterior | str | Path | None = None, use_statements: bool = True,
-             allow_unreliable: bool = False, baselines: bool = True) -> CaseRun:
+             allow_unreliable: bool = False, baselines: bool = True,
+             left_out: list[str] | None = None) -> CaseRun:
     """Forecast ``case`` from ``dataset``: fit (or reuse), predict, apply the statements' claims.
 
     Parameters
@@ -91,6 +110,9 @@ def run_case(case: Case, dataset: Dataset, *, model: str = "weibull", seed: int 
     allow_unreliable : bool
         Forecast even when the posterior fails the diagnostics gate (else
         :class:`UnreliablePosteriorError`).
+    left_out : list of str, optional
+        Reference-class rows left out of ``dataset`` (:func:`prepare_reference`); the forecast
+        says so.
     baselines : bool
         Also compute the climatologies for the same case and date.
     """
@@ -122,6 +144,9 @@ def run_case(case: Case, dataset: Dataset, *, model: str = "weibull", seed: int 
         fc.extra = dict(fc.extra) | evidence.record()
     else:
         fc = predict(posterior, case, seed=seed)
+    if left_out:
+        fc.flags = [*fc.flags, "left out of the reference class (the case itself or --exclude): "
+                    + ", ".join(left_out)]
     run = CaseRun(case=case, dataset=dataset, posterior=posterior, forecast=fc, evidence=evidence)
     if baselines:
         run.baselines = climatologies(dataset, case.held_days, seed=seed)

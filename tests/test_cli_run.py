@@ -48,8 +48,10 @@ def test_second_run_reuses_the_stored_posterior(run_dir, synthetic_csv):
                 "--cache", str(cache), "--allow-unreliable", *SMALL)
     assert again.returncode == 0, again.stderr
     assert stored[0].stat().st_mtime_ns == mtime
-    assert json.loads((base / "again" / "forecast.json").read_text()) == json.loads(
-        (out / "forecast.json").read_text())
+    def content(path):  # all but the time it was written
+        return {k: v for k, v in json.loads(path.read_text()).items() if k != "created_at"}
+
+    assert content(base / "again" / "forecast.json") == content(out / "forecast.json")
 
 
 def test_as_of_moves_the_conditioning_point(run_dir, synthetic_csv):
@@ -151,7 +153,7 @@ def recorded(run_dir, synthetic_csv):
     proc = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(base / "rec"),
                "--cache", str(cache), "--allow-unreliable", "--record", "--ledger", str(ledger), *SMALL)
     assert proc.returncode == 0, proc.stderr
-    assert "recorded forecast #1" in proc.stdout
+    assert "recorded the forecast as of 2021-08-20 as #1" in proc.stdout
     out = run("outcome", "--from-case", str(PANJSHIR), "--ledger", str(ledger))
     assert out.returncode == 0, out.stderr
     assert "panjshir_2021: fell on 2021-09-06: recorded" in out.stdout
@@ -230,3 +232,69 @@ def test_a_file_that_is_not_a_ledger_is_refused_untouched(tmp_path, run_dir, syn
     proc = run("score", "--ledger", str(not_ledger))
     assert proc.returncode == 2 and "is not a forecast ledger" in proc.stderr
     assert "Traceback" not in proc.stderr and not_ledger.read_bytes() == before
+
+
+def test_plain_headline_first_and_statistics_only_when_verbose(run_dir, synthetic_csv):
+    base, cache, _, first = run_dir
+    assert "that it falls within 30 days" in first.stdout.splitlines()[2]
+    assert "R-hat" not in first.stdout and "Beta(" not in first.stdout and "k-hat" not in first.stdout
+    verbose = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(base / "verbose"),
+                  "--cache", str(cache), "--allow-unreliable", "--verbose", *SMALL)
+    assert verbose.returncode == 0, verbose.stderr
+    assert "R-hat" in verbose.stdout and "Beta(" in verbose.stdout and "k-hat" in verbose.stdout
+    # each note once (claims' notes used to be printed with the forecast and again after it)
+    notes = [ln for ln in verbose.stdout.splitlines() if ln.strip().startswith("note:")]
+    assert len(notes) == len(set(notes))
+
+
+def test_forecast_json_says_when_it_was_made_and_is_not_overwritten(run_dir, synthetic_csv):
+    base, cache, out, _ = run_dir
+    record = json.loads((out / "forecast.json").read_text())
+    assert record["created_at"].startswith("20")
+    before = (out / "forecast.json").read_bytes()
+    again = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(out),
+                "--cache", str(cache), "--allow-unreliable", *SMALL)
+    assert again.returncode == 2 and "already holds a forecast" in again.stderr
+    assert (out / "forecast.json").read_bytes() == before
+    forced = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(out),
+                 "--cache", str(cache), "--allow-unreliable", "--overwrite", *SMALL)
+    assert forced.returncode == 0, forced.stderr
+    as_file = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(out / "forecast.json"),
+                  "--cache", str(cache), *SMALL)
+    assert as_file.returncode == 2 and "is an existing file" in as_file.stderr
+    assert "Traceback" not in as_file.stderr
+
+
+def test_several_dates_in_one_run_one_fit(run_dir, synthetic_csv):
+    base, cache, _, _ = run_dir
+    out = base / "dates"
+    stored = sorted(cache.glob("*.nc"))
+    proc = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(out), "--cache", str(cache),
+               "--allow-unreliable", "--as-of", "2021-08-31", "--as-of", "2021-08-17", "--as-of-every", "7d",
+               *SMALL)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(cache.glob("*.nc")) == stored  # the one stored fit served every date
+    import pandas as pd
+
+    table = pd.read_csv(out / "by_date.csv")
+    # --as-of dates, every 7 days from the start (2021-08-22) up to the case's as_of (2021-08-20: none
+    # before it), and the case's as_of itself
+    assert list(table["as_of"]) == ["2021-08-17", "2021-08-20", "2021-08-31"]
+    for d in table["as_of"]:
+        rec = json.loads((out / d / "forecast.json").read_text())
+        assert rec["as_of"] == d
+        row = table[table["as_of"] == d].iloc[0]
+        assert row["p_fall_within_30"] == rec["p_fall_within"]["30"]
+    assert "median days left" in proc.stdout
+
+
+def test_bad_numbers_fail_before_any_work(tmp_path):
+    import time
+
+    for args in (("--seed", "-5"), ("--draws", "0"), ("--chains", "100")):
+        t = time.monotonic()
+        proc = run("run", str(PANJSHIR), "--out", str(tmp_path / "x"), *args)
+        assert proc.returncode == 2, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+        assert not (tmp_path / "x").exists()
+        assert time.monotonic() - t < 30  # not after a fit (a fit compiles for 20 s or more)

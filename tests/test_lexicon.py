@@ -178,3 +178,143 @@ def test_loads_are_cached():
 def test_time_yaml_is_plain_yaml():
     raw = yaml.safe_load((LEXICON_DIR / "time.yaml").read_text(encoding="utf-8"))
     assert {"vague", "spans", "units"} <= set(raw)
+
+
+# --- hours and named periods ---------------------------------------------------------------------
+
+def test_hours_are_a_unit(tlex):
+    h = tlex.lookup("within 72 hours")
+    assert (h.kind, h.relation, h.days, h.days_high) == ("span", "<=", 3, 3)
+    assert tlex.lookup("48 hours").days == 2
+    assert tlex.lookup("within 6 hours").days_high == pytest.approx(0.25)
+    assert tlex.lookup("72 hrs").days == 3
+    d = tlex.lookup("a day or two")
+    assert (d.days_low, d.days_high, d.days) == (1, 2, None)
+    assert tlex.lookup("within hours").days_high == 1
+    found = tlex.find("within 3 weeks or a couple of months, a month or two of it, 2 weeks or 3 "
+                      "months")
+    assert [(t.key, t.days_low, t.days_high) for t in found] == [
+        ("within 3 weeks", None, 21), ("a couple of months", 45, 75), ("a month or two", 30, 60),
+        ("2 weeks", 14, 14), ("3 months", 90, 90)]
+
+
+@pytest.mark.parametrize("phrase, on, date, relation", [
+    ("before winter", "2022-09-07", "2022-12-01", "<="),
+    ("Before  Winter", "2022-02-25", "2022-12-01", "<="),  # inside winter: the next one
+    ("by spring", "2022-09-07", "2023-03-01", "<="),
+    ("by summer", "2022-09-07", "2023-06-01", "<="),
+    ("by the end of the year", "2022-09-07", "2023-01-01", "<="),
+    ("by the end of the year", "2022-12-31", "2023-01-01", "<="),
+    ("by the end of next year", "2022-09-07", "2024-01-01", "<="),
+    ("by the end of winter", "2023-01-10", "2023-03-01", "<="),
+    ("by the end of next winter", "2023-01-10", "2024-03-01", "<="),
+    ("survive the winter", "2022-09-07", "2023-03-01", ">"),
+    ("until october", "2022-10-01", "2023-10-01", None),  # strictly after the statement date
+    ("by christmas", "2022-09-07", "2022-12-25", "<="),
+])
+def test_named_periods_are_dated_from_the_statement(tlex, phrase, on, date, relation):
+    import datetime as dt
+
+    r = tlex.lookup(phrase, on=dt.date.fromisoformat(on))
+    assert r.kind == "calendar" and r.relation == relation
+    assert r.date == dt.date.fromisoformat(date)
+    assert r.days == r.days_high == (r.date - dt.date.fromisoformat(on)).days
+    assert date in r.description and on in r.description
+
+
+def test_named_period_needs_the_statement_date(tlex):
+    r = tlex.read("before winter")
+    assert r.kind == "calendar" and r.date is None and r.days is None
+    assert "1 December" in r.description and "northern hemisphere" in r.description
+    with pytest.raises(InputError, match="statement date"):
+        tlex.lookup("before winter")
+    assert tlex.read("before the fall of kabul") is None  # "fall" is not a season
+    assert [t.key for t in tlex.find("during the past winter and in the spring")] == []
+
+
+@pytest.mark.parametrize("text, key", [
+    ("units: {hour: '1/0'}\n", "units.hour"),
+    ("units: {day: 1}\ncalendar: {winter: {start: '02-29', description: d}}\n",
+     "calendar.winter.start"),
+    ("units: {day: 1}\ncalendar: {winter: {start: '12-01'}}\n", "calendar.winter"),
+    ("units: {day: 1}\ncalendar_prefixes: {before: {at: middle}}\n", "calendar_prefixes.before"),
+])
+def test_malformed_time_calendar_names_key(tmp_path, text, key):
+    path = tmp_path / "time.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_time_lexicon(path)
+    assert str(path) in str(exc.value) and key in str(exc.value)
+
+
+# --- showing the lexicons: survey beside Beta, and one phrase ------------------------------------
+
+def _row(text: str, phrase: str) -> str:
+    (line,) = [ln for ln in text.splitlines() if ln.strip().startswith(phrase + "  ")]
+    return line
+
+
+def test_format_lexicon_shows_survey_and_beta_side_by_side(plex, tlex):
+    from forecast.elicit.lexicon_view import format_lexicon
+
+    text = format_lexicon(plex, tlex, load_role_weights())
+    header = [ln for ln in text.splitlines() if "survey 90%" in ln and "Beta 90%" in ln]
+    assert header and "survey mean" in header[0] and "Beta mean" in header[0]
+    row = _row(text, "highly unlikely")
+    # the survey's own summary, then the Beta's own mean and 90% interval, then the misfit
+    assert row.split()[2:9] == ["0.09", "0.01-0.20", "Beta(0.83,", "6.68)", "0.11", "0.00-0.33",
+                                "0.13"]
+    assert "!" in row
+    assert "published figures only" in text and "Kent 1964" in _row(text, "probably not")
+    assert "might not" in text and "mirrored" in _row(text, "might not")
+    assert "within 72 hours" in text and "winter" in text and "northern hemisphere" in text
+    assert "independent_analyst" in text
+
+
+def test_describe_phrase_matches_the_list(plex, tlex):
+    from forecast.elicit.lexicon_view import describe_phrase, format_lexicon, lexicon_rows
+
+    listing = format_lexicon(plex, tlex, {})
+    for s in lexicon_rows(plex):
+        one = describe_phrase(s.phrase, plex, tlex)
+        beta90 = f"{s.beta_q05:.2f}-{s.beta_q95:.2f}"
+        assert f"Beta mean {s.beta_mean:.2f}, Beta 90% {beta90}" in one
+        assert f"{s.beta_mean:.2f}" in _row(listing, s.phrase) and beta90 in _row(listing,
+                                                                                  s.phrase)
+        if s.survey:
+            survey90 = f"{s.survey['q05']:.2f}-{s.survey['q95']:.2f}"
+            assert f"survey 90% {survey90}" in one and survey90 in _row(listing, s.phrase)
+            assert f"mean {s.survey['mean']:.2f}" in one
+        else:
+            assert "published" in one and "no survey 90%" in one
+    one = describe_phrase("highly unlikely", plex, tlex)
+    assert "survey 90% 0.01-0.20" in one and "Beta 90% 0.00-0.33" in one and "gap 0.13" in one
+    assert "does not match" in one
+
+
+def test_describe_phrase_finds_probability_phrases_and_time_words(plex, tlex):
+    import datetime as dt
+
+    from forecast.elicit.lexicon_view import describe_phrase
+
+    assert "probability phrase" in describe_phrase("Real  Possibility", plex, tlex)
+    out = describe_phrase("“won’t”", plex, tlex)
+    assert "'almost no chance'" in out
+    out = describe_phrase("I don't think it's out of the question", plex, tlex)
+    assert "read as 'not out of the question'" in out and "'could happen'" in out
+    mirrored = describe_phrase("might not", plex, tlex)
+    assert "mirrored" in mirrored and "mean 0.60" in mirrored
+    assert "25th percentile" in describe_phrase("Quickly", plex, tlex)
+    assert "within 3 days" in describe_phrase("within 72 hours", plex, tlex)
+    assert "1 December" in describe_phrase("before winter", plex, tlex)
+    assert "2022-12-01" in describe_phrase("before winter", plex, tlex, on=dt.date(2022, 9, 7))
+
+
+def test_describe_phrase_unknown_lists_nearest(plex, tlex):
+    from forecast.elicit.lexicon_view import describe_phrase
+
+    with pytest.raises(InputError) as exc:
+        describe_phrase("real chance", plex, tlex)
+    msg = str(exc.value)
+    assert "neither a known probability phrase nor a time word" in msg
+    assert "remote chance" in msg and "unknown time phrase" not in msg

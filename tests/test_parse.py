@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -151,3 +153,84 @@ def test_statement_like_text_never_raises(text):
     p = propose(text)
     assert not any("internal error" in u for u in p.unread)
     assert isinstance(format_proposal(p), str)
+
+
+# --- hours, named periods, and what is not read -------------------------------------------------
+
+def test_hours_are_read_as_days():
+    p = propose("Kyiv could fall within 72 hours")
+    assert p.claims == [{"kind": "falls_by", "by": {"days": 3}, "probability": {"phrase": "could"}}]
+    assert p.unread == []
+    assert any("'within 72 hours' -> time span: within 3 days" in r for r in p.readings)
+    assert propose("Kyiv will probably fall within 48 hours.").claims[0]["by"] == {"days": 2}
+    assert propose("Kyiv could fall within 6 hours.").claims[0]["by"] == {"days": 0.25}
+    assert propose("Kyiv could fall within hours.").claims[0]["by"] == {"days": 1}
+    p = propose("Kyiv will probably fall in a day or two.")
+    assert p.claims == [{"kind": "falls_by", "by": {"days_low": 1, "days_high": 2},
+                         "probability": {"phrase": "probably"}}]
+    assert p.unread == []
+
+
+def test_seasons_and_year_end_are_dates_from_the_statement_date():
+    def by(quote: str, date: object = "2022-09-07") -> dict:
+        p = propose(quote, date=date)
+        assert p.unread == [], p.unread
+        (claim,) = p.claims
+        return claim
+
+    assert by("The city will likely fall before winter.") == {
+        "kind": "falls_by", "by": {"date": "2022-12-01"}, "probability": {"phrase": "likely"}}
+    assert by("They will probably take it by spring.")["by"] == {"date": "2023-03-01"}
+    assert by("They will probably take it by summer.")["by"] == {"date": "2023-06-01"}
+    assert by("It will probably be over by the end of the year.")["by"] == {"date": "2023-01-01"}
+    assert by("It will probably be over by the end of next year.")["by"] == {"date": "2024-01-01"}
+    survive = by("They may not survive the winter.", dt.date(2022, 9, 7))
+    assert survive == {"kind": "holds_beyond", "by": {"date": "2023-03-01"},
+                       "probability": {"phrase": "may not"}}
+    # said inside winter: the next winter is meant, and the reading says so
+    p = propose("The city will likely fall before winter.", date="2022-12-15")
+    assert p.claims[0]["by"] == {"date": "2023-12-01"}
+    assert any("inside winter" in r for r in p.readings)
+
+
+def test_named_period_without_a_statement_date_is_reported_not_read():
+    for date in (None, "15/09/2022"):
+        p = propose("The city will likely fall before winter.", date=date)
+        assert p.claims == []
+        assert len(p.unread) == 1 and "'before winter'" in p.unread[0]
+        assert "statement date" in p.unread[0]
+
+
+def test_time_words_not_read_are_reported():
+    p = propose("The siege will likely end in March.")
+    assert [c["kind"] for c in p.claims] == ["event"]
+    assert len(p.unread) == 1 and "'in March'" in p.unread[0] and p.unread[0].startswith(
+        "not read:")
+    p = propose("Kyiv will probably fall within 48 hours, maybe within a week, as it did last "
+                "week.")
+    assert p.claims[0]["by"] == {"days": 2}
+    unread = "\n".join(p.unread)
+    assert "'within a week'" in unread and "second time" in unread
+    assert "'last week'" in unread and "looks back" in unread
+    p = propose("If they attack before winter, Kyiv will fall within weeks.")
+    assert any("'before winter'" in u and "condition" in u for u in p.unread)
+    # "may" the modal is not a month
+    assert propose("They may fall.").unread == []
+
+
+def test_second_probability_phrase_is_reported():
+    p = propose("It is likely, though improbable to some, that Kyiv falls.")
+    assert p.claims[0]["probability"] == {"phrase": "likely"}
+    assert any("'improbable'" in u and "second probability phrase" in u for u in p.unread)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from([
+    "Kyiv", "could", "will", "fall", "hold", "within", "72", "hours", "a day or two", "before",
+    "winter", "by the end of the year", "next", "in March", "May", "last week", "ago", "or",
+    "two", "if", "they", "do", ",", ".", "survive the", "spring", "48 hours", "until",
+]), max_size=20).map(" ".join), st.sampled_from([None, "2022-02-25", "bad", dt.date(2021, 12, 1)]))
+def test_time_heavy_text_never_raises(text, date):
+    p = propose(text, date=date)
+    assert not any("internal error" in u for u in p.unread)
+    yaml.safe_load(format_proposal(p))

@@ -16,7 +16,7 @@ def test_readme_opens_with_exactly_the_two_commands():
     assert README.index("make forecast") < README.index("## ")
 
 
-def test_readme_python_example_runs_as_shown(tmp_path, monkeypatch):
+def test_readme_python_example_runs_as_shown(tmp_path, monkeypatch, capsys, recwarn):
     block = README.split("## From Python", 1)[1]
     code = re.search(r"```python\n(.*?)```", block, re.S).group(1)
     (tmp_path / "data").symlink_to(ROOT / "data")
@@ -29,5 +29,9 @@ def test_readme_python_example_runs_as_shown(tmp_path, monkeypatch):
     assert result.case_id == "panjshir_2021" and 0 < result.p_fall_within(365) < 1
     assert evidence.decomposition[-1]["stage"] == "final" and evidence.claims
     assert os.listdir(tmp_path / "cache")  # the posterior was stored for reuse
+    printed = capsys.readouterr().out
+    assert re.search(r"^\d+ days remaining \(median\)", printed, re.M)  # a whole number of days
+    leaked = [str(w.message) for w in recwarn if "Approximat" in str(w.message)]
+    assert not leaked  # lifelines' ApproximationWarning does not reach the API's user
     scores = namespace["scores"]
     assert len(scores) == 5 and (scores["status"] == "fell").all()

@@ -138,9 +138,12 @@ def read_time(spec: Any, where: str, st: Statement, ctx: Context) -> tuple[float
     if "vague" in spec or "phrase" in spec:
         word = spec.get("vague", spec.get("phrase"))
         try:
-            r = ctx.time_lexicon.lookup(str(word))
+            r = ctx.time_lexicon.lookup(str(word), on=st.date)
         except InputError as exc:
             raise InputError(key_where, f"'{word}': {exc.rule}") from None
+        if r.kind == "calendar" and r.date is not None:  # "before winter", said on st.date
+            t = float((r.date - ctx.case.start_date).days)
+            return t, f"'{word}': {r.description}: {r.date.isoformat()}, {t:.0f} days after the start"
         if r.kind == "vague":
             t = float(ctx.km_quantile(r.quantile))
             return t, (f"'{word}': {r.description}; the reference class's {r.quantile:.0%} "

@@ -7,10 +7,12 @@ Matching is case-insensitive, any whitespace matches a space and ’ matches '.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,12 @@ class PhraseReading:
 
 @dataclass(frozen=True)
 class TimeReading:
-    """A time wording read from text: vague (a reference-class quantile) or a span in days."""
+    """A time wording read from text.
+
+    ``kind`` is ``"vague"`` (a reference-class ``quantile``), ``"span"`` (days from the statement
+    date) or ``"calendar"`` (a named period such as "before winter": a ``date`` counted from the
+    statement date; ``date`` and the day fields are None when no statement date was given).
+    """
 
     text: str
     kind: str
@@ -51,6 +58,7 @@ class TimeReading:
     description: str
     days: float | None = None  # nominal value of a span, when it has one
     key: str = ""
+    date: dt.date | None = None  # a calendar reading's date, given the statement date
 
 
 def normalize_phrase(text: str) -> str:
@@ -185,13 +193,16 @@ class TimeLexicon:
 
     def __init__(self, vague: dict[str, dict], spans: dict[str, dict], units: dict[str, float],
                  numbers: dict[str, float], prefixes: dict[str, str],
-                 ignore: list[str] | None = None) -> None:
+                 ignore: list[str] | None = None, calendar: dict[str, dict] | None = None,
+                 calendar_prefixes: dict[str, dict] | None = None) -> None:
         self.vague, self.spans, self.units = vague, spans, units
         self.numbers, self.prefixes = numbers, prefixes
+        self.calendar, self.calendar_prefixes = dict(calendar or {}), dict(calendar_prefixes or {})
         self.ignore = list(ignore or [])
         self._ignore_set = {normalize_phrase(k) for k in self.ignore}
         self._matcher = _Matcher(list(vague) + list(spans) + list(self._ignore_set))
         self._general = _GeneralSpan(units, numbers, prefixes)
+        self._calendar = _Calendar(self.calendar, self.calendar_prefixes)
 
     def _entry(self, text: str, key: str) -> TimeReading:
         if key in self.vague:
@@ -205,40 +216,80 @@ class TimeLexicon:
         return TimeReading(text=text, kind="span", quantile=None, relation=e.get("relation"),
                            description=e["description"], key=key, **days)
 
-    def lookup(self, phrase: str) -> TimeReading:
-        """The reading of one time phrase (listed or general pattern); unknown → InputError."""
+    def read(self, phrase: str, on: dt.date | None = None) -> TimeReading | None:
+        """The reading of one whole time phrase, or None when it is not one.
+
+        Parameters
+        ----------
+        phrase : str
+            A listed word or span, a number with a unit ("within 72 hours") or a named period
+            ("before winter").
+        on : datetime.date, optional
+            The statement date; a named period is dated from it (without it, the reading of a
+            named period has no date and no days).
+
+        Returns
+        -------
+        TimeReading or None
+        """
         key = normalize_phrase(phrase)
         text = str(phrase).strip()
         if key in self.vague or key in self.spans:
             return self._entry(text, key)
         span = self._general.fullmatch(key)
-        if span is None:
+        if span is not None:
+            return TimeReading(text=text, kind="span", quantile=None, key=key, **span)
+        cal = self._calendar.fullmatch(key, on)
+        if cal is not None:
+            return TimeReading(text=text, kind="calendar", quantile=None, key=key, **cal)
+        return None
+
+    def lookup(self, phrase: str, on: dt.date | None = None) -> TimeReading:
+        """The reading of one time phrase (listed, general pattern or named period).
+
+        An unknown phrase, or a named period ("before winter") without the statement date ``on``
+        to count it from, raises :class:`InputError`.
+        """
+        r = self.read(phrase, on)
+        if r is None:
             known = ", ".join(sorted(self.vague)[:4] + sorted(self.spans)[:4])
             raise InputError(f"time phrase '{phrase}'", f"unknown time phrase (known: {known}, "
-                             "... or '<number> <day|week|month|year>s', e.g. 'within 3 weeks')")
-        return TimeReading(text=text, kind="span", quantile=None, key=key, **span)
+                             "... or '<number> <hour|day|week|month|year>s', e.g. 'within 3 weeks',"
+                             " or a named period, e.g. 'before winter')")
+        if r.kind == "calendar" and r.date is None:
+            raise InputError(f"time phrase '{phrase}'",
+                             f"is a date counted from the statement date ({r.description}); "
+                             "without that date write it as {date: YYYY-MM-DD}")
+        return r
 
-    def find(self, text: str) -> list[TimeReading]:
-        """Every time wording in ``text``: longest first, non-overlapping, in text order."""
-        return [r for _, _, r in self.find_spans(text)]
+    def find(self, text: str, on: dt.date | None = None) -> list[TimeReading]:
+        """Every time wording in ``text``: longest first, non-overlapping, in text order.
 
-    def find_spans(self, text: str) -> list[tuple[int, int, TimeReading]]:
+        Named periods are dated from the statement date ``on`` (undated without it).
+        """
+        return [r for _, _, r in self.find_spans(text, on)]
+
+    def find_spans(self, text: str,
+                   on: dt.date | None = None) -> list[tuple[int, int, TimeReading]]:
         """As :meth:`find`, with each reading's (start, end) in ``text``."""
         cands: list[tuple[int, int, Any]] = [
             (s, e, ("key", k)) for s, e, k in self._matcher.candidates(text)]
         cands += [(s, e, ("general", sp)) for s, e, sp in self._general.finditer(text)]
+        cands += [(s, e, ("calendar", sp)) for s, e, sp in self._calendar.finditer(text, on)]
         out = []
         for s, e, (kind, val) in select(cands):
-            if kind == "general" and val is not None:
-                out.append((s, e, TimeReading(text=text[s:e], kind="span", quantile=None,
-                                              key=normalize_phrase(text[s:e]), **val)))
+            if kind in ("general", "calendar") and val is not None:
+                out.append((s, e, TimeReading(
+                    text=text[s:e], kind="span" if kind == "general" else "calendar",
+                    quantile=None, key=normalize_phrase(text[s:e]), **val)))
             elif kind == "key" and val not in self._ignore_set:
                 out.append((s, e, self._entry(text[s:e], val)))
         return out
 
 
 class _GeneralSpan:
-    """The pattern '[prefix] <number>[ to <number>] <unit>[s]', e.g. 'within 3 weeks'."""
+    """The pattern '[prefix] <number>[ to <number>] <unit>[s][ or <number>]', e.g. 'within 3
+    weeks', 'within 72 hours', 'a day or two'."""
 
     _PAST_BEFORE = re.compile(r"(?:past|last|recent|previous|earlier)\s+$", re.IGNORECASE)
     _PAST_AFTER = re.compile(r"\s+(?:ago|earlier|before)(?!\w)", re.IGNORECASE)
@@ -252,21 +303,39 @@ class _GeneralSpan:
 
         num = r"\d+(?:\.\d+)?" + (f"|{alts(numbers)}" if numbers else "")
         pre = rf"(?:(?P<pre>{alts(prefixes)})\s+)?" if prefixes else ""
+        unit = alts(units)
         self.regex = re.compile(
             rf"(?<!\w){pre}(?:the\s+(?:next|coming)\s+)?(?P<n1>{num})"
-            rf"(?:\s*(?:-|–|to|or)\s*(?P<n2>{num}))?[\s-]+(?P<unit>{alts(units)})s?(?!\w)",
+            rf"(?:\s*(?:-|–|to|or)\s*(?P<n2>{num}))?[\s-]+(?P<unit>{unit})s?(?!\w)",
             re.IGNORECASE)
+        # "a day or two": a larger bare number after the unit (not "3 weeks or a couple of ...")
+        self._or = re.compile(rf"\s+or\s+(?P<n3>{num})(?![\w'’-])(?![\s-]*(?:{unit})s?\b)",
+                              re.IGNORECASE)
 
     def _value(self, token: str) -> float:
         key = normalize_phrase(token)
         return self.numbers[key] if key in self.numbers else float(token)
 
-    def _span(self, m: re.Match) -> dict | None:
+    def _or_end(self, m: re.Match, text: str) -> int:
+        """Where the match ends, taking in a trailing "or <larger number>" ("a day or two")."""
+        o = self._or.match(text, m.end())
+        if o is None or m["n2"]:
+            return m.end()
+        try:
+            larger = self._value(o["n3"]) > self._value(m["n1"])
+        except (KeyError, ValueError):
+            return m.end()
+        return o.end() if larger else m.end()
+
+    def _span(self, m: re.Match, end: int | None = None) -> dict | None:
+        end = m.end() if end is None else end
+        n3 = self._or.match(m.string, m.end(), end) if end > m.end() else None
         try:
             unit = self.units[normalize_phrase(m["unit"])]
-            lo = self._value(m["n1"]) * unit
-            hi = self._value(m["n2"]) * unit if m["n2"] else lo
-        except (KeyError, ValueError):
+            lo = round(self._value(m["n1"]) * unit, 9)
+            second = m["n2"] or (n3["n3"] if n3 else None)
+            hi = round(self._value(second) * unit, 9) if second else lo
+        except (KeyError, ValueError, OverflowError):
             return None
         if not (math.isfinite(hi) and 0 < lo <= hi <= 1e6):
             return None
@@ -280,21 +349,116 @@ class _GeneralSpan:
         elif rel == ">":
             span["days_high"] = None if point else hi
             what = f"more than {what}"
-        span["description"] = f"{what} (read by the general number-unit pattern)"
+        said = normalize_phrase(m.string[m.start("n1"):end])
+        span["description"] = f"{what} ('{said}', read by the general number-unit pattern)"
         return span
 
     def fullmatch(self, key: str) -> dict | None:
         m = self.regex.fullmatch(key)
-        return self._span(m) if m else None
+        if m is not None:
+            return self._span(m)
+        m = self.regex.match(key)
+        if m is not None and self._or_end(m, key) == len(key):
+            return self._span(m, len(key))
+        return None
 
     def finditer(self, text: str) -> list[tuple[int, int, dict | None]]:
         """Matches with their span; None for a match not to read (looks back, or absurd)."""
         out = []
         for m in self.regex.finditer(text):
+            end = self._or_end(m, text)
             past = self._PAST_BEFORE.search(text, max(0, m.start() - 40), m.start())
-            past = past or self._PAST_AFTER.match(text, m.end())
-            out.append((m.start(), m.end(), None if past else self._span(m)))
+            past = past or self._PAST_AFTER.match(text, end)
+            out.append((m.start(), end, None if past else self._span(m, end)))
         return out
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+def month_day(text: str) -> tuple[int, int]:
+    """``"MM-DD"`` as (month, day); ValueError unless a day of every year (29 February is not)."""
+    m = re.fullmatch(r"(\d{2})-(\d{2})", str(text))
+    if m is None:
+        raise ValueError(text)
+    month, day = int(m[1]), int(m[2])
+    dt.date(2001, month, day)  # raises ValueError for 02-29, 04-31, 13-01, ...
+    return month, day
+
+
+def next_date(md: tuple[int, int], after: dt.date) -> dt.date:
+    """The first date strictly after ``after`` falling on month-day ``md``."""
+    this_year = dt.date(after.year, *md)
+    return this_year if this_year > after else dt.date(after.year + 1, *md)
+
+
+def _md_text(md: tuple[int, int]) -> str:
+    return f"{md[1]} {_MONTHS[md[0] - 1]}"
+
+
+class _Calendar:
+    """Named periods ("winter", "the year", "october") after a prefix ("before", "by the end of"),
+    read as dates counted from the statement date (see ``calendar`` in ``time.yaml``)."""
+
+    _PLAIN = ("before", "by", "ahead of", "until", "till", "into", "through", "beyond", "after")
+    _MOD = r"(?P<mod>(?:the\s+)?(?:next|coming)\s+|this\s+|the\s+)?"
+
+    def __init__(self, periods: dict[str, dict], prefixes: dict[str, dict]) -> None:
+        self.periods = {k: (month_day(e["start"]), month_day(e["end"]) if e.get("end") else None,
+                            str(e["description"])) for k, e in periods.items()}
+        self.prefixes = prefixes
+
+        def alts(keys: Any) -> str:
+            return "|".join(key_pattern(k) for k in sorted(keys, key=lambda k: (-len(k), k)))
+
+        self.regex = (re.compile(rf"(?<![\w'’-])(?P<pre>{alts(prefixes)})\s+{self._MOD}"
+                                 rf"(?P<name>{alts(periods)})(?![\w'’-])", re.IGNORECASE)
+                      if periods and prefixes else None)
+
+    def _span(self, m: re.Match, on: dt.date | None) -> dict | None:
+        name, pre = normalize_phrase(m["name"]), normalize_phrase(m["pre"])
+        start, end, what = self.periods[name]
+        rule = self.prefixes[pre]
+        at, rel = rule["at"], rule.get("relation")
+        md = start if at == "start" else end
+        if md is None:  # "the end of" a period listed without an end
+            return None
+        nxt = bool(m["mod"]) and "next" in m["mod"].lower()
+        word = pre if pre in self._PLAIN else {"<=": "by", ">": "beyond"}.get(rel, "until")
+        label = f"the next '{name}'" if nxt and at == "end" else f"'{name}'"
+        which = (f"the start of {label}" if at == "start" else
+                 f"the end of {label}, the first day after it")
+        span: dict = {"relation": rel, "days_low": None, "days_high": None, "days": None,
+                      "date": None}
+        if on is None:
+            span["description"] = (f"{word} the next {_md_text(md)} after the statement date "
+                                   f"({which}: {what})")
+            return span
+        if at == "end" and nxt:
+            when = next_date(md, next_date(start, on))
+        else:
+            when = next_date(md, on)
+        note = ""
+        if end is not None and at == "start":
+            last_start = dt.date(on.year, *start)
+            last_start = last_start if last_start <= on else dt.date(on.year - 1, *start)
+            if on < next_date(end, last_start) and start != end:
+                note = f"; the statement date is inside {name}, so the next one is meant"
+        days = float((when - on).days)
+        span |= {"days": days, "days_high": days, "date": when,
+                 "description": (f"{word} {when.isoformat()} ({which}: {what}), {days:g} days "
+                                 f"after the statement date {on.isoformat()}{note}")}
+        return span
+
+    def fullmatch(self, key: str, on: dt.date | None) -> dict | None:
+        m = self.regex.fullmatch(key) if self.regex is not None else None
+        return self._span(m, on) if m else None
+
+    def finditer(self, text: str, on: dt.date | None) -> list[tuple[int, int, dict | None]]:
+        """Matches with their reading; None for one that cannot be dated (no end listed)."""
+        found = self.regex.finditer(text) if self.regex is not None else ()
+        return [(m.start(), m.end(), self._span(m, on)) for m in found]
 
 
 def _path(path: str | Path | None, name: str) -> str:
@@ -381,8 +545,9 @@ _SPAN_KEYS = {"days_low", "days_high", "days", "relation", "description"}
 def _load_time(path_s: str) -> TimeLexicon:
     path = Path(path_s)
     raw = _read_yaml(path)
-    _known(path, raw, ("units", "numbers", "prefixes", "vague", "spans", "ignore"))
-    units = {k: _number(path, f"units.{k}", v, strict=True)
+    _known(path, raw, ("units", "numbers", "prefixes", "vague", "spans", "ignore", "calendar",
+                       "calendar_prefixes"))
+    units = {k: _unit(path, f"units.{k}", v)
              for k, v in _mapping(path, "units", raw.get("units")).items()}
     numbers = {k: _number(path, f"numbers.{k}", v, strict=True)
                for k, v in _mapping(path, "numbers", raw.get("numbers") or {}).items()}
@@ -413,7 +578,46 @@ def _load_time(path_s: str) -> TimeLexicon:
         if e.get("relation") is not None:
             _relation(path, f"{where}.relation", e["relation"])
         _text(path, f"{where}.description", e["description"])
-    return TimeLexicon(vague, spans, units, numbers, prefixes, _strings(path, raw.get("ignore")))
+    calendar = _mapping(path, "calendar", raw.get("calendar") or {})
+    for k, e in calendar.items():
+        where = f"calendar.{k}"
+        if not isinstance(e, dict) or set(e) - {"start", "end", "description"} or not {
+                "start", "description"} <= set(e):
+            raise _err(path, where, "must be a mapping of start (MM-DD), end (MM-DD, optional) "
+                       "and description")
+        for d in ("start", "end"):
+            if d in e:
+                try:
+                    month_day(e[d])
+                except ValueError:
+                    raise _err(path, f"{where}.{d}", "must be a day of every year as \"MM-DD\" "
+                               "(quoted; 29 February is not allowed)") from None
+        _text(path, f"{where}.description", e["description"])
+    cal_prefixes = _mapping(path, "calendar_prefixes", raw.get("calendar_prefixes") or {})
+    for k, e in cal_prefixes.items():
+        where = f"calendar_prefixes.{k}"
+        if not isinstance(e, dict) or set(e) - {"at", "relation"} or e.get("at") not in (
+                "start", "end"):
+            raise _err(path, where, "must be a mapping {at: start | end, relation: '<=' | '>' | "
+                       "null}")
+        if e.get("relation") is not None:
+            _relation(path, f"{where}.relation", e["relation"])
+    return TimeLexicon(vague, spans, units, numbers, prefixes, _strings(path, raw.get("ignore")),
+                       calendar=calendar, calendar_prefixes=cal_prefixes)
+
+
+def _unit(path: Path, key: str, value: Any) -> float:
+    """Days per unit: a positive number, or a fraction written as text ("1/24")."""
+    if isinstance(value, str):
+        try:
+            frac = Fraction(value.replace(" ", ""))
+        except (ValueError, ZeroDivisionError):
+            raise _err(path, key, "must be a positive number or a fraction such as \"1/24\"") \
+                from None
+        if frac <= 0:
+            raise _err(path, key, "must be a positive number or a fraction such as \"1/24\"")
+        return float(frac)
+    return _number(path, key, value, strict=True)
 
 
 @functools.lru_cache(maxsize=16)

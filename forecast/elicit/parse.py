@@ -4,12 +4,18 @@ Rule-based, no learning: sentences are split; each clause is read for probabilit
 probability lexicon, after rewriting litotes such as "I don't think it's out of the question" to
 "not out of the question"), time words (the time lexicon), conditionals ("if X, Y"; "if they do"
 reuses the previous event) and verbs saying the holdout falls ("win", "take", "fall", ...) or holds
-("resist", "hold", "last", ...). What it cannot read it says so, instead of guessing. A proposal is
-shown to the analyst and never becomes evidence by itself.
+("resist", "hold", "last", ...). Times are durations ("within 72 hours", "a couple of months"),
+vague words read against the reference class ("quickly") or named periods dated from the statement
+date ("before winter"). What it cannot read it says so, instead of guessing: a clause with no
+reading, and inside a read clause any time wording, second time or second probability phrase that
+did not go into the claim, are listed under ``unread``. A proposal is shown to the analyst and never
+becomes evidence by itself.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
@@ -24,6 +30,7 @@ from forecast.elicit.lexicon import (
     load_probability_lexicon,
     load_role_weights,
     load_time_lexicon,
+    normalize_phrase,
 )
 
 
@@ -101,10 +108,78 @@ _STOP = set("the a an will would shall can could may might must should it its th
             "with against from into and or but be is are was were been being do does did not no "
             "there here if then so also as than have has had".split())
 _QUOTES = "\"'“”‘’()[] \t\n,;:.!?"
+#: Words that say something about time; one not inside a time reading is reported as not read.
+_TIME_NOUNS = ("minute", "mins", "hour", "hr", "hrs", "day", "night", "weekend",
+               "week", "wk", "wks", "fortnight", "month", "year", "yr", "yrs", "decade",
+               "centuries", "century", "tomorrow", "tonight", "yesterday", "winter", "spring",
+               "summer", "autumn", "christmas", "new year", "monday", "tuesday", "wednesday",
+               "thursday", "friday", "saturday", "sunday", "january", "february", "april", "june",
+               "july", "august", "september", "october", "november", "december")
+_TIME_LEAD = (r"(?:(?:within|in|inside|by|before|after|until|till|for|over|during|through|"
+              r"throughout|next|last|past|this|the|a|an|of|end|start|beginning|early|late|mid|"
+              r"coming|few|several|couple|many|some|more|less|than|under|at|least|most)\s+)*")
+_NUMBER_WORDS = ("thirteen fourteen fifteen sixteen seventeen nineteen forty fifty sixty seventy "
+                 "eighty ninety hundred dozen few several couple many some").split()
+#: "May" and "March" (also a verb) count as months only after one of these words or before a
+#: day number ("in May", "by March 3").
+_MAY_MARCH = re.compile(r"(?<![\w'’-])(?:(?P<pre>[A-Za-z]+)[\s-]+)?(?P<month>May|March)"
+                        r"(?P<day>\s+\d{1,2}(?!\d))?(?![\w'’-])")
+_MONTH_PRE = {"in", "by", "of", "until", "till", "before", "after", "since", "early", "late", "mid",
+              "from", "during", "next", "last", "this", "through", "into", "end", "start"}
 
 
 def _q(text: str) -> str:
     return "'" + " ".join(text.split()) + "'"
+
+
+def phrase_key(text: str) -> str:
+    """The lexicon key a phrase is read as: as in quotes, without surrounding quotes and
+    punctuation, lowercase, ’ as ', whitespace collapsed, and a whole litotes rewritten to the key
+    it stands for ("I don't think it's out of the question" -> "not out of the question").
+
+    Parameters
+    ----------
+    text : str
+        A phrase, e.g. from the command line.
+
+    Returns
+    -------
+    str
+    """
+    key = normalize_phrase(str(text).strip(_QUOTES))
+    for rx in _LITOTES:
+        m = rx.fullmatch(key)
+        if m:
+            return _NEGATIVES.get(normalize_phrase(m["neg"]), "can't be ruled out")
+    return key
+
+
+def _as_date(value: Any) -> dt.date | None:
+    """A statement date from a date, datetime or ISO text; None otherwise."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _alts(words: Any) -> str:
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+")
+                    for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+@functools.lru_cache(maxsize=8)
+def _time_words(tlex: TimeLexicon) -> re.Pattern:
+    """Time wordings ("within 72 hrs", "last week", "in the spring"), whether read or not."""
+    nouns = {*_TIME_NOUNS, *tlex.units, *tlex.calendar} - {"may", "march"}
+    num = rf"(?:(?:\d+(?:\.\d+)?|{_alts([*tlex.numbers, *_NUMBER_WORDS])})(?:[\s-]+of)?[\s-]+)?"
+    return re.compile(rf"(?<![\w'’-]){_TIME_LEAD}{num}(?:{_alts(nouns)})(?:s|'s|’s)?"
+                      r"(?![\w'’-])(?:\s+ago\b)?", re.IGNORECASE)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -160,10 +235,23 @@ def _time_line(t: TimeReading) -> str:
     if t.kind == "vague":
         return (f"{_q(t.text)} -> vague time, read against the reference class: {t.description} "
                 f"(T {t.relation} its {t.quantile:g} quantile)")
+    if t.kind == "calendar":
+        return f"{_q(t.text)} -> date: {t.description}"
     return f"{_q(t.text)} -> time span: {t.description}"
 
 
+_LOOKS_BACK = re.compile(r"^(?:last|past|previous|recent)\b|\bago$", re.IGNORECASE)
+
+
+def _why_time(words: str) -> str:
+    if _LOOKS_BACK.search(words):
+        return "it looks back, so it is not a time the claim is about"
+    return "a time wording the time lexicon does not read"
+
+
 def _by(t: TimeReading, comparator: str | None) -> dict:
+    if t.kind == "calendar" and t.date is not None:
+        return {"date": t.date.isoformat()}
     lo, hi = t.days_low, t.days_high
     if comparator and t.days is not None:
         by: dict = {"days": t.days}
@@ -175,13 +263,29 @@ def _by(t: TimeReading, comparator: str | None) -> dict:
 
 
 class _Reader:
-    def __init__(self, lex: Lexicons) -> None:
+    def __init__(self, lex: Lexicons, on: dt.date | None = None, date_given: Any = None) -> None:
         self.lex = lex
+        self.on = on
+        self.date_given = date_given
         self.claims: list[dict] = []
         self.readings: list[str] = []
         self.unread: list[str] = []
         self.ids: set[str] = set()
         self.last_event: str | None = None
+        self.time_words = _time_words(lex.time)
+
+    def unread_times(self, text: str, read: list[tuple[int, int]]) -> list[str]:
+        """Time wordings in ``text`` that overlap none of the ``read`` (start, end) spans."""
+        found = [(m.start(), m.end()) for m in self.time_words.finditer(text)]
+        for m in _MAY_MARCH.finditer(text):
+            if m["day"] or (m["pre"] or "").lower() in _MONTH_PRE:
+                found.append((m.start("pre") if m["pre"] else m.start("month"), m.end()))
+        out: list[tuple[int, int]] = []
+        for s, e in sorted(found):
+            if any(a < e and s < b for a, b in read) or (out and s < out[-1][1]):
+                continue
+            out.append((s, e))
+        return [" ".join(text[s:e].split()) for s, e in out]
 
     def sentence(self, sentence: str) -> None:
         for clause in _clauses(sentence):
@@ -194,7 +298,8 @@ class _Reader:
         if m and any(c.isalnum() for c in m["main"]) and any(c.isalnum() for c in m["cond"]):
             cond, body = m["cond"].strip(_QUOTES), m["main"].strip()
         lines: list[str] = []
-        claim = self.main(body, lines)
+        notes: list[str] = []
+        claim = self.main(body, lines, notes)
         if claim is None:
             self.unread.append(f"could not read: {_q(clause)}" + (f" ({lines[0]})" if lines
                                                                    else ""))
@@ -206,8 +311,11 @@ class _Reader:
                                    "refers back, but no event claim precedes it)")
                 return
             claim["given"] = given
+            notes += [f"{_q(w)} in the condition 'if {cond}' (kept as words of the event, not "
+                      "read as a time)" for w in self.unread_times(cond, [])]
         self.readings.extend(lines)
         self.claims.append(claim)
+        self.unread.extend(f"not read: {n}" for n in notes)
         tail = f", given {claim['given']}" if "given" in claim else ""
         what = claim.get("id") or f"by {claim['by']}"
         self.readings.append(f"-> {claim['kind']} claim {what} with probability phrase "
@@ -229,7 +337,7 @@ class _Reader:
                              "stated; it names the event the next claim is conditioned on)")
         return cid
 
-    def main(self, body: str, lines: list[str]) -> dict | None:
+    def main(self, body: str, lines: list[str], notes: list[str]) -> dict | None:
         masked, found = body, []
         for rx in _LITOTES:
             for m in rx.finditer(masked):
@@ -241,14 +349,21 @@ class _Reader:
         found.sort(key=lambda f: f[0])
         strong = [f for f in found if f[2].key not in _WEAK]
         gov = (strong or found or [None])[0]
-        times = self.lex.time.find_spans(masked)
+        times = self.lex.time.find_spans(masked, self.on)
+        where = f"in {_q(body)}"
+        for f in strong:
+            if f is not gov:
+                notes.append(f"{_q(f[2].text)} {where} (a second probability phrase; only "
+                             f"{_q(gov[2].text)} is read)")
+        read = [(f[0], f[1]) for f in found] + [(t[0], t[1]) for t in times]
+        notes += [f"{_q(w)} {where} ({_why_time(w)})" for w in self.unread_times(masked, read)]
         fall, hold = _FALL.search(masked), _HOLD.search(masked)
         verb = min((v for v in (fall, hold) if v), key=lambda v: v.start(), default=None)
         if gov is not None:
             litotes = gov[2].text != masked[gov[0]:gov[1]]
             lines.append(_phrase_line(gov[2], gov[2].key if litotes else None))
         if times:
-            return self.duration(body, masked, gov, times, verb, fall, lines)
+            return self.duration(body, masked, gov, times, verb, fall, lines, notes)
         if gov is None:
             return None
         if gov[2].key in _WEAK and verb is None:
@@ -271,17 +386,24 @@ class _Reader:
                 "probability": {"phrase": gov[2].key}}
 
     def duration(self, body: str, masked: str, gov: Any, times: list, verb: Any, fall: Any,
-                 lines: list[str]) -> dict | None:
+                 lines: list[str], notes: list[str]) -> dict | None:
         s, _, t = times[0]
         lines.append(_time_line(t))
         for _, _, other in times[1:]:
-            lines.append(f"also found time {_q(other.text)} (not used: the first one is read)")
+            notes.append(f"{_q(other.text)} in {_q(body)} (a second time; only the first, "
+                         f"{_q(t.text)}, is read)")
         if gov is None and verb is None:
             lines[:] = [f"time {_q(t.text)} but no probability phrase and no verb saying the "
                         "holdout falls or holds"]
             return None
+        if t.kind == "calendar" and t.date is None:
+            given = ("was not given" if self.date_given is None else
+                     f"'{self.date_given}' is not an ISO date (YYYY-MM-DD)")
+            lines[:] = [f"{_q(t.text)} is a date counted from the statement date, and the "
+                        f"statement date {given}"]
+            return None
         comparator = t.relation
-        if t.kind == "span" and comparator is None:
+        if t.kind in ("span", "calendar") and comparator is None:
             before = masked[max(0, s - 40):s]
             m = _GT_BEFORE.search(before) or _LE_BEFORE.search(before)
             if m:
@@ -321,7 +443,9 @@ def propose(quote: str, *, speaker: str | None = None, role: str | None = None,
     quote : str
         The statement, verbatim.
     speaker, role, date
-        Shown in the readings (role gives the default weight; spans count from ``date``).
+        Shown in the readings (role gives the default weight; spans count from ``date``, a
+        ``datetime.date`` or ISO text, and named periods such as "before winter" are dated from
+        it: without it they are reported as not read).
     lexicons : Lexicons or tuple, optional
         (probability, time[, roles]); defaults to the shipped lexicons.
 
@@ -330,7 +454,7 @@ def propose(quote: str, *, speaker: str | None = None, role: str | None = None,
     Proposal
     """
     lex = default_lexicons() if lexicons is None else Lexicons(*lexicons)
-    reader = _Reader(lex)
+    reader = _Reader(lex, _as_date(date), date)
     text = quote if isinstance(quote, str) else str(quote)
     for sentence in split_sentences(text):
         try:

@@ -143,8 +143,13 @@ def update(posterior: Posterior, case: Case, dataset: Dataset, *, seed: int = 0,
                     ess=ess, method=method, decomposition=stages)
 
 
-def format_decomposition(ev: Evidence) -> str:
-    """The decomposition as a table: median days remaining and P(fall within 7/30/90/365)."""
+def format_decomposition(ev: Evidence, *, verbose: bool = True) -> str:
+    """The decomposition as a table: median days remaining and P(fall within 7/30/90/365).
+
+    ``verbose`` adds each claim's full reading (phrase distributions, time readings) and the
+    combination's statistics (PSIS k-hat, effective draws). The claims' notes are the
+    forecast's flags, printed with the forecast.
+    """
     lines = ["  how the forecast was built (median days remaining; P(fall within 7/30/90/365 d)):"]
     for row in ev.decomposition:
         med = row["median_days_remaining"]
@@ -152,10 +157,10 @@ def format_decomposition(ev: Evidence) -> str:
         p = row["p_fall_within"]
         ps = " / ".join(f"{p[str(h)]:.2f}" for h in HORIZONS)
         lines.append(f"    {row['stage']:<58} {med_s:>10}   {ps}")
+    if not verbose:
+        return "\n".join(lines)
     for c in ev.claims:
         lines.append(f"  claim {c.label}: {c.reading}")
-    for note in ev.notes:
-        lines.append(f"  note: {note}")
     lines.append(f"  combination: {ev.method}; PSIS k-hat {ev.pareto_k:.2f}, "
                  f"effective draws {ev.ess:,.0f}")
     return "\n".join(lines)
