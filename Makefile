@@ -37,7 +37,7 @@ $(STAMP): pyproject.toml
 
 forecast: $(STAMP)
 	$(VENV)/bin/forecast data check
-	$(VENV)/bin/forecast run $(CASE) --out $(OUT) --record --ledger $(LEDGER)
+	$(VENV)/bin/forecast run $(CASE) --out $(OUT) --overwrite --record --ledger $(LEDGER)
 	$(VENV)/bin/forecast outcome --from-case $(CASE) --ledger $(LEDGER)
 	$(VENV)/bin/forecast score --ledger $(LEDGER)
 

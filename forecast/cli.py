@@ -19,7 +19,7 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line and exit 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see --help)\n")
 
 
 def _cmd_data_check(args: argparse.Namespace) -> int:
@@ -599,6 +599,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: str) -> str:
+    """The message on one printable line: control characters (from a file name or a value the
+    user typed) shown escaped, never as line breaks."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _check_numbers(args: argparse.Namespace) -> None:
     """Numeric options in range, checked before anything is loaded or fitted."""
     rules = {"seed": (0, 2**32 - 1), "draws": (1, 10**7), "tune": (1, 10**7), "chains": (1, 64),
@@ -625,10 +631,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_numbers(args)  # before any work: a bad number fails in milliseconds, not after a fit
         return func(args)
     except InputError as exc:
-        print(f"forecast: error: {exc}", file=sys.stderr)
+        print(f"forecast: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except UnreliablePosteriorError as exc:
-        print(f"forecast: unreliable: {exc}", file=sys.stderr)
+        print(f"forecast: unreliable: {_one_line(str(exc))}", file=sys.stderr)
         return 3
     except BrokenPipeError:  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
