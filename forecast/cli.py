@@ -319,8 +319,13 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     executor = make_executor(args.executor, scheduler=args.scheduler, workers=args.workers)
     if args.executor == "local" and args.scheduler:
         raise InputError("--scheduler", "is for --executor dask")
-    ledger = _open_ledger(args) if not args.no_record else None
+    if not args.no_record:  # a bad ledger fails before any fitting
+        _open_ledger(args).close()
     dataset = load_holdouts(args.data)
+    cases = tuple(args.case or ())
+    unknown = [c for c in cases if c not in set(dataset.frame["case_id"])]
+    if unknown:
+        raise InputError("--case", f"'{unknown[0]}' is not a case_id of {dataset.path}")
     out = None
     if args.out:
         from pathlib import Path
@@ -328,7 +333,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         out = Path(args.out)
     for scheme in schemes:
         config = BacktestConfig(models=tuple(names), scheme=scheme, draws=sampler.draws,
-                                tune=sampler.tune, chains=sampler.chains, seed=args.seed)
+                                tune=sampler.tune, chains=sampler.chains, seed=args.seed, cases=cases)
         with _progress(f"backtest {scheme}") as progress:
             result = run_backtest(dataset, config, executor=executor, progress=progress,
                                   psis=scheme == "loo" and not args.no_psis)
@@ -337,10 +342,10 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
             _write_csv(result.table, str(out / f"backtest_{scheme}_scores.csv"))
             _write_csv(result.skill, str(out / f"backtest_{scheme}_skill.csv"))
             print(f"wrote {out / f'backtest_{scheme}_scores.csv'}, {out / f'backtest_{scheme}_skill.csv'}")
-        if ledger is not None:
+        if not args.no_record:
             from forecast.backtest import backtest_records
 
-            with ledger:
+            with _open_ledger(args) as ledger:
                 ledger.record_many(backtest_records(result, dataset))
                 ledger.store_backtest(result.run_id, result.summary_dict(), result.table.to_csv(index=False))
             print(f"recorded backtest {result.run_id} in {ledger.path}")
@@ -573,6 +578,8 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
     bt.add_argument("--out", default=None, help="directory for the score and skill tables (CSV)")
     bt.add_argument("--no-record", action="store_true", help="do not write the backtest to the ledger")
+    bt.add_argument("--case", action="append", default=None, metavar="CASE_ID",
+                    help="forecast only this case (repeatable; default: every case)")
     bt.add_argument("--no-psis", action="store_true", help="skip the PSIS-LOO fit beside exact LOO")
     _add_ledger_option(bt)
     _add_fit_options(bt, model=False, draws=500, tune=500, chains=2)

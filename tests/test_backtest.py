@@ -145,3 +145,27 @@ def test_backtest_is_recorded_in_the_ledger_and_shown_by_compare(in_process, syn
     sk = in_process.skill
     row = sk[(sk["model"] == "weibull") & (sk["baseline"] == "climatology_aj") & (sk["score"] == "twcrps")]
     assert f"{row['estimate'].iloc[0]:+.3f}" in text
+
+
+def test_backtest_command_runs_both_schemes_and_records_each(synthetic_dataset, synthetic_csv,
+                                                             weibull_posterior, tmp_path, capsys):
+    from forecast.cli import main
+    from forecast.ledger import Ledger
+
+    frame = synthetic_dataset.frame.sort_values("start_date")
+    late = str(frame["case_id"].iloc[60])  # 60 holdouts started before it: it has a rolling fold
+    ledger = tmp_path / "l.sqlite"
+    code = main(["backtest", "--data", str(synthetic_csv), "--scheme", "all", "--workers", "0",
+                 "--case", late, "--draws", "150", "--tune", "150", "--chains", "2", "--seed", "5",
+                 "--no-psis", "--ledger", str(ledger), "--out", str(tmp_path / "bt")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "backtest (loo)" in out and "backtest (rolling)" in out
+    for scheme in ("loo", "rolling"):
+        table = pd.read_csv(tmp_path / "bt" / f"backtest_{scheme}_scores.csv")
+        assert set(table["case_id"]) == {late}
+    with Ledger(ledger, create=False) as led:
+        runs = led.backtests()
+        assert sorted(r["summary"]["config"]["scheme"] for r in runs) == ["loo", "rolling"]
+        assert {r.case_id for _, r in led.forecasts(kind="backtest")} == {late}
+    assert main(["backtest", "--data", str(synthetic_csv), "--case", "nope", "--no-record"]) == 2
