@@ -613,7 +613,14 @@ def _one_line(text: str) -> str:
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
-    """Numeric options in range, checked before anything is loaded or fitted."""
+    """Numeric options in range, and no NUL byte in any text (no path or date can hold one),
+    checked before anything is loaded or fitted."""
+    for key, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            positional = key in ("case", "path", "quote", "phrase", "case_id")
+            name = key if positional else f"--{key.replace('_', '-')}"
+            raise InputError(name, "contains a NUL byte")
     rules = {"seed": (0, 2**32 - 1), "draws": (1, 10**7), "tune": (1, 10**7), "chains": (1, 64),
              "workers": (0, 1024)}
     for key, (lo, hi) in rules.items():

@@ -83,3 +83,11 @@ def test_run_with_a_bad_argument_fuzzed_long(tmp_path, rest, refused):
 
 def teardown_module():
     print(f"\nCLI fuzzing: {COUNT['n']} argument lists tried")
+
+
+@pytest.mark.parametrize("argv", [["data", "check", "\x00"], ["case", "check", "a\x00b"],
+                                  ["lexicon", "x\x00"], ["score", "--case", "\x00"],
+                                  ["data", "check", "a\x1eb"]])
+def test_found_by_fuzzing_nul_bytes_and_line_separators_give_one_line(argv, tmp_path):
+    code, err = _call(argv, tmp_path)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
