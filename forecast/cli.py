@@ -22,11 +22,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {_one_line(message)} (see --help)\n")
 
 
+def _warned(obj):
+    """Print the warnings a loaded case or dataset carries (values accepted but unusual), once
+    each, on stderr; return the object."""
+    for w in dict.fromkeys(getattr(obj, "warnings", ()) or ()):
+        print(f"forecast: warning: {_one_line(str(w))}", file=sys.stderr)
+    return obj
+
+
 def _cmd_data_check(args: argparse.Namespace) -> int:
     from forecast.data import load_holdouts
     from forecast.reference import format_summary, summarize
 
-    print(format_summary(summarize(load_holdouts(args.path))))
+    print(format_summary(summarize(_warned(load_holdouts(args.path)))))
     return 0
 
 
@@ -34,13 +42,13 @@ def _cmd_case_check(args: argparse.Namespace) -> int:
     from forecast.cases import load_case
     from forecast.describe import format_case
 
-    case = load_case(args.case)
+    case = _warned(load_case(args.case))
     print(format_case(case))
     if any(st.claims for st in case.statements):
         from forecast.data import load_holdouts
         from forecast.elicit.update import check_claims
 
-        claims = check_claims(case, load_holdouts(args.data))
+        claims = check_claims(case, _warned(load_holdouts(args.data)))
         print(f"  claims ({len(claims)}), as read against {args.data or 'data/holdouts.csv'}:")
         for c in claims:
             print(f"    {c.label}: {c.reading}")
@@ -82,7 +90,7 @@ def _diag_line(d) -> str:
 def _cmd_fit(args: argparse.Namespace) -> int:
     from forecast.data import load_holdouts
 
-    dataset = load_holdouts(args.data)
+    dataset = _warned(load_holdouts(args.data))
     post = _fit_for(args, dataset)
     print(f"model {post.stamp['model']} ({post.stamp['model_id']}) on {dataset.path} "
           f"({len(dataset)} cases), seed {post.stamp['seed']}")
@@ -144,10 +152,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     get_model(args.model)  # an unknown name fails before anything is loaded or fitted
     sampler = _sampler(args)
     ledger = _open_ledger(args) if args.record else None  # a bad ledger fails before fitting
-    case = load_case(args.case)
+    case = _warned(load_case(args.case))
     dates = _as_of_dates(args, case)
     _check_out(args.out, dates, args.overwrite)
-    dataset, left_out = prepare_reference(load_holdouts(args.data), case, exclude=args.exclude or ())
+    dataset, left_out = prepare_reference(_warned(load_holdouts(args.data)), case, exclude=args.exclude or ())
     posterior = args.posterior or posterior_for(dataset, args.model, seed=args.seed, sampler=sampler,
                                                 cache_dir=args.cache)  # one fit for every date
     from pathlib import Path
@@ -191,7 +199,7 @@ def _cmd_outcome(args: argparse.Namespace) -> int:
     if args.from_case:
         from forecast.cases import load_case
 
-        case = load_case(args.from_case)
+        case = _warned(load_case(args.from_case))
         if case.outcome is None or case.outcome.status == "ongoing" or case.outcome.end_date is None:
             raise InputError(args.from_case, "has no outcome with an end date to record")
         case_id, kind, when = case.id, case.outcome.status, case.outcome.end_date
@@ -321,7 +329,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         raise InputError("--scheduler", "is for --executor dask")
     if not args.no_record:  # a bad ledger fails before any fitting
         _open_ledger(args).close()
-    dataset = load_holdouts(args.data)
+    dataset = _warned(load_holdouts(args.data))
     cases = tuple(args.case or ())
     unknown = [c for c in cases if c not in set(dataset.frame["case_id"])]
     if unknown:
@@ -398,7 +406,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     else:
         from forecast.data import load_holdouts
 
-        dataset = load_holdouts(args.data)
+        dataset = _warned(load_holdouts(args.data))
         posts = {name: fit(dataset, name, seed=args.seed, sampler=sampler, cache_dir=args.cache,
                            full_trace=True)
                  for name in registry()}

@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from dataclasses import dataclass
-from datetime import date
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +23,15 @@ from forecast.errors import InputError
 from forecast.indicators import (
     CATEGORIES,
     DATE_PRECISIONS,
+    EARLIEST_DATE,
     EVENT_OUTCOMES,
     OUTCOMES,
     Indicators,
     Range,
+    implausible,
+    parse_iso_date,
+    shown,
+    unusual,
 )
 
 COLUMNS: tuple[str, ...] = (
@@ -59,13 +66,18 @@ class Dataset:
     sha256 : str
         Hash of the file's bytes and the data date: the dataset's identity in stamps.
     data_date : datetime.date
-        Where ``ongoing`` rows are censored.
+        Where ``ongoing`` rows are censored; no date in the file may be later.
+    warnings : tuple of str
+        One-line notes on accepted but unusual values (a force or population above the soft bound
+        in :data:`~forecast.indicators.PLAUSIBLE`), each naming file, line and column. The library
+        never prints them; the caller decides.
     """
 
     frame: pd.DataFrame
     path: str
     sha256: str
     data_date: date
+    warnings: tuple[str, ...] = field(default=())
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -91,7 +103,8 @@ class Dataset:
         digest = hashlib.sha256(
             (self.sha256 + ",".join(frame["case_id"])).encode()
         ).hexdigest()
-        return Dataset(frame=frame, path=self.path, sha256=digest, data_date=self.data_date)
+        return Dataset(frame=frame, path=self.path, sha256=digest, data_date=self.data_date,
+                       warnings=self.warnings)
 
 
 def indicators_from_row(row: pd.Series) -> Indicators:
@@ -111,44 +124,50 @@ def indicators_from_row(row: pd.Series) -> Indicators:
     )
 
 
-def load_holdouts(path: str | Path | None = None, *, data_date: date = DEFAULT_DATA_DATE) -> Dataset:
+def load_holdouts(path: str | Path | None = None, *,
+                  data_date: date | str = DEFAULT_DATA_DATE) -> Dataset:
     """Read and validate a holdouts CSV.
 
     Parameters
     ----------
     path : path-like, optional
         The CSV (default: the shipped ``data/holdouts.csv``).
-    data_date : datetime.date
-        Censoring date for ``ongoing`` rows.
+    data_date : datetime.date or str
+        Censoring date for ``ongoing`` rows (an ISO string is read as a date); no date in the
+        file may be later.
 
     Raises
     ------
     InputError
         Naming the file, line, column and rule, for: a missing file or column, an empty file, a
         malformed line, an unparseable date, an end before its start, an unknown category or
-        outcome, a negative or non-numeric strength, low > high, a duplicate ``case_id``, a
-        missing required value.
+        outcome, a negative, non-numeric, non-finite or implausibly large strength or population
+        (bounds in :data:`~forecast.indicators.PLAUSIBLE`), low > high, a duplicate ``case_id``, a
+        missing required value, a date before 1800 or after ``data_date``.
     """
     path = Path(path) if path is not None else DEFAULT_PATH
     label = str(path)
+    data_date = _as_date(data_date, "data_date")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError(label, "file not found") from None
     except IsADirectoryError:
         raise InputError(label, "is a directory, not a CSV file") from None
+    except OSError as exc:
+        raise InputError(label, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(label, f"not UTF-8 text (byte {exc.start})") from None
     rows = _read_rows(text, label)
-    records, seen = [], {}
+    records, seen, warnings = [], {}, []
     for line, rec in rows:
-        out = _validate_row(rec, line, label, data_date)
+        out = _validate_row(rec, line, label, data_date, warnings)
         if out["case_id"] in seen:
             raise InputError(
                 f"{label}, line {line}, column 'case_id'",
-                f"duplicate case_id '{out['case_id']}' (first on line {seen[out['case_id']]})",
+                f"duplicate case_id '{shown(out['case_id'])}' (first on line {seen[out['case_id']]})",
             )
         seen[out["case_id"]] = line
         records.append(out)
@@ -158,7 +177,19 @@ def load_holdouts(path: str | Path | None = None, *, data_date: date = DEFAULT_D
     for name, levels in CATEGORIES.items():
         frame[name] = pd.Categorical(frame[name], categories=levels, ordered=False)
     digest = hashlib.sha256(raw + data_date.isoformat().encode()).hexdigest()
-    return Dataset(frame=frame, path=label, sha256=digest, data_date=data_date)
+    return Dataset(frame=frame, path=label, sha256=digest, data_date=data_date,
+                   warnings=tuple(warnings))
+
+
+def _as_date(value: date | str, where: str) -> date:
+    """A date given as a ``datetime.date`` (a datetime keeps its date) or an ISO string."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        return parse_date(value, where)
+    raise InputError(where, f"{shown(value)} ({type(value).__name__}) is not a date")
 
 
 def _read_rows(text: str, label: str) -> list[tuple[int, dict[str, str]]]:
@@ -168,12 +199,15 @@ def _read_rows(text: str, label: str) -> list[tuple[int, dict[str, str]]]:
     try:
         header = next(reader)
         header = [h.strip() for h in header]
+        repeated = [h for i, h in enumerate(header) if h in header[:i]]
+        if repeated:
+            raise InputError(f"{label}, line 1", f"column '{shown(repeated[0])}' appears twice")
         missing = [c for c in COLUMNS if c not in header]
         if missing:
             raise InputError(f"{label}, line 1", f"missing required column '{missing[0]}'")
         unknown = [h for h in header if h not in COLUMNS]
         if unknown:
-            raise InputError(f"{label}, line 1", f"unknown column '{unknown[0]}'")
+            raise InputError(f"{label}, line 1", f"unknown column '{shown(unknown[0])}'")
         rows = []
         for fields in reader:
             line = reader.line_num
@@ -194,26 +228,41 @@ def _read_rows(text: str, label: str) -> list[tuple[int, dict[str, str]]]:
 
 def parse_date(value: str, where: str) -> date:
     """Parse an ISO date ``YYYY-MM-DD`` or raise :class:`InputError` at ``where``."""
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(where, f"'{value}' is not an ISO date (YYYY-MM-DD)") from None
+    parsed = parse_iso_date(value)
+    if parsed is None:
+        raise InputError(where, f"'{shown(value)}' is not an ISO date (YYYY-MM-DD)")
+    return parsed
 
 
-def parse_count(value: str, where: str) -> float:
-    """Parse a non-negative whole count (people) or raise :class:`InputError` at ``where``."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise InputError(where, f"'{value}' is not a number") from None
-    if not np.isfinite(number) or number < 0:
-        raise InputError(where, f"{value} is negative or not finite; counts must be >= 0")
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?", re.ASCII)
+
+
+def parse_count(value: str, where: str, name: str | None = None) -> float:
+    """Parse a non-negative count (people) or raise :class:`InputError` at ``where``.
+
+    With ``name`` (an indicator in :data:`~forecast.indicators.PLAUSIBLE`), a count beyond its
+    plausible bound is refused too.
+    """
+    text = value.strip()
+    if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        raise InputError(where, f"'{shown(text)}' is not a finite number; counts must be >= 0")
+    if not _NUMBER.fullmatch(text):
+        raise InputError(where, f"'{shown(text)}' is not a number")
+    number = float(text)
+    if number < 0:
+        raise InputError(where, f"{shown(text)} is negative; counts must be >= 0")
+    rule = implausible(name, number, shown(text)) if name is not None else None
+    if rule is not None:  # also 1e999, which float() reads as inf
+        raise InputError(where, rule)
+    if not math.isfinite(number):
+        raise InputError(where, f"{shown(text)} is not a finite number")
     return number
 
 
-def _validate_row(rec: dict[str, str], line: int, label: str, data_date: date) -> dict:
+def _validate_row(rec: dict[str, str], line: int, label: str, data_date: date,
+                  warnings: list[str]) -> dict:
     cid = rec.get("case_id", "")
-    here = f"{label}, line {line}" + (f" (case_id '{cid}')" if cid else "")
+    here = f"{label}, line {line}" + (f" (case_id '{shown(cid)}')" if cid else "")
 
     def at(col: str) -> str:
         return f"{here}, column '{col}'"
@@ -223,15 +272,15 @@ def _validate_row(rec: dict[str, str], line: int, label: str, data_date: date) -
             raise InputError(at(col), "is required but empty")
     out: dict = dict(rec)
     if rec["outcome"] not in OUTCOMES:
-        raise InputError(at("outcome"), f"'{rec['outcome']}' is not one of {', '.join(OUTCOMES)}")
+        raise InputError(at("outcome"), f"'{shown(rec['outcome'])}' is not one of {', '.join(OUTCOMES)}")
     if rec["date_precision"] not in DATE_PRECISIONS:
         raise InputError(
             at("date_precision"),
-            f"'{rec['date_precision']}' is not one of {', '.join(DATE_PRECISIONS)}",
+            f"'{shown(rec['date_precision'])}' is not one of {', '.join(DATE_PRECISIONS)}",
         )
-    start = parse_date(rec["start_date"], at("start_date"))
+    start = _row_date(rec["start_date"], at("start_date"), data_date)
     if rec["end_date"]:
-        end = parse_date(rec["end_date"], at("end_date"))
+        end = _row_date(rec["end_date"], at("end_date"), data_date)
         if end < start:
             raise InputError(at("end_date"), f"{end} is before start_date {start}")
     elif rec["outcome"] != "ongoing":
@@ -241,8 +290,6 @@ def _validate_row(rec: dict[str, str], line: int, label: str, data_date: date) -
     if rec["outcome"] == "ongoing" and end is not None:
         raise InputError(at("end_date"), "must be empty for an 'ongoing' holdout")
     stop = end if end is not None else data_date
-    if stop < start:
-        raise InputError(at("start_date"), f"{start} is after the data date {data_date}")
     out["start_date"], out["end_date"] = start, end
     out["duration_days"] = float(max((stop - start).days, 1))
     out["event"] = rec["outcome"] in EVENT_OUTCOMES
@@ -253,18 +300,39 @@ def _validate_row(rec: dict[str, str], line: int, label: str, data_date: date) -
             empty = hi_col if lo_s else lo_col
             raise InputError(at(empty), "is empty while its pair is given; give both or neither")
         if lo_s:
-            lo, hi = parse_count(lo_s, at(lo_col)), parse_count(hi_s, at(hi_col))
+            lo, hi = parse_count(lo_s, at(lo_col), prefix), parse_count(hi_s, at(hi_col), prefix)
             if lo > hi:
-                raise InputError(at(lo_col), f"low {lo_s} is greater than high {hi_s}")
+                raise InputError(at(lo_col), f"low {shown(lo_s)} is greater than high {shown(hi_s)}")
             if prefix == "defender_strength" and lo == 0:
                 raise InputError(at(lo_col), "a holdout has at least one defender")
+            note = unusual(prefix, hi, shown(hi_s))
+            if note is not None:
+                warnings.append(f"{at(hi_col)}: {note}")
         else:
             lo = hi = np.nan
         out[lo_col], out[hi_col] = lo, hi
-    out["population"] = parse_count(rec["population"], at("population")) if rec["population"] else np.nan
+    if rec["population"]:
+        out["population"] = parse_count(rec["population"], at("population"), "population")
+        note = unusual("population", out["population"], shown(rec["population"]))
+        if note is not None:
+            warnings.append(f"{at('population')}: {note}")
+    else:
+        out["population"] = np.nan
     for name, levels in CATEGORIES.items():
         value = rec[name]
         if value and value not in levels:
-            raise InputError(at(name), f"'{value}' is not one of {', '.join(levels)}")
+            raise InputError(at(name), f"'{shown(value)}' is not one of {', '.join(levels)}")
         out[name] = value or None
     return out
+
+
+def _row_date(value: str, where: str, data_date: date) -> date:
+    """An ISO date in a row: from :data:`~forecast.indicators.EARLIEST_DATE` to the data date."""
+    when = parse_date(value, where)
+    if when < EARLIEST_DATE:
+        raise InputError(where, f"{when} is before {EARLIEST_DATE}, the earliest date the dataset "
+                                "accepts (its holdouts start in 1877)")
+    if when > data_date:
+        raise InputError(where, f"{when} is after the data date {data_date}; the file can only "
+                                "record what was known by then")
+    return when

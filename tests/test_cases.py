@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -106,3 +107,181 @@ def test_outcome_end_before_start(tmp_path):
     doc["outcome"]["end_date"] = "2021-08-01"
     doc["as_of"] = "2021-08-15"
     assert "key 'outcome.end_date': 2021-08-01 is before start_date" in _error(tmp_path, doc)
+
+
+# --- YAML 1.1 booleans, non-finite numbers, impossible dates, dates after today, with_as_of ---
+
+def _write(tmp_path, text: str):
+    path = tmp_path / "case.yaml"
+    path.write_text(text)
+    return path
+
+
+def _replace(old: str, new: str) -> str:
+    text = PANJSHIR.read_text()
+    assert old in text
+    return text.replace(old, new)
+
+
+@pytest.mark.parametrize("word", ["yes", "no"])
+def test_yes_and_no_are_levels_not_booleans(tmp_path, word):
+    """YAML 1.1 reads yes/no as booleans; case files read them as the levels they spell."""
+    case = load_case(_write(tmp_path, _replace("value: partial", f"value: {word}")))
+    assert case.indicators.encircled == word
+
+
+@pytest.mark.parametrize("word", ["on", "off", "Yes", "NO"])
+def test_on_off_stay_text_and_are_refused_as_unknown_levels(tmp_path, word):
+    msg = _error(tmp_path, _replace("value: partial", f"value: {word}"))
+    assert f"key 'indicators.encircled': '{word}' is not one of no, partial, yes" in msg
+
+
+@pytest.mark.parametrize("word", ["true", "false", "True"])
+def test_a_real_boolean_for_a_level_names_the_key_and_the_levels(tmp_path, word):
+    msg = _error(tmp_path, _replace("value: partial", f"value: {word}"))
+    assert "key 'indicators.encircled'" in msg and "is a boolean" in msg and "no, partial, yes" in msg
+
+
+@pytest.mark.parametrize(("value", "rule"), [
+    (".inf", "inf is not a finite number"),
+    ("-.inf", "-inf is not a finite number"),
+    (".nan", "nan is not a finite number"),
+    ("1" + "0" * 400, "too large"),
+    ("1e30", "beyond the plausible bound for attacker_strength (5,000,000 persons"),
+    ("1.0e+30", "beyond the plausible bound"),
+])
+def test_non_finite_or_huge_force_is_one_line_naming_the_key(tmp_path, value, rule):
+    msg = _error(tmp_path, _replace("  high: 60000\n", f"  high: {value}\n"))
+    assert "key 'indicators.attacker_strength.high'" in msg and rule in msg
+
+
+def test_non_finite_number_inside_a_claim_is_refused(tmp_path):
+    doc = _doc()
+    claims = next(s for s in doc["statements"] if s.get("claims"))["claims"]
+    claims[0]["probability"] = {"value": float("nan")}
+    msg = _error(tmp_path, doc)
+    assert ".claims[0].probability.value'" in msg and "not a finite number" in msg
+
+
+@pytest.mark.parametrize("bad", ["2025-13-45", "2021-02-30", "2021-08-20T25:00:00"])
+def test_impossible_timestamp_is_an_input_error_naming_the_key(tmp_path, bad):
+    msg = _error(tmp_path, _replace("as_of: 2021-08-20", f"as_of: {bad}"))
+    assert "key 'as_of'" in msg and "not an ISO date" in msg
+
+
+@pytest.mark.parametrize(("value", "rule"), [
+    # found by tests/test_fuzz_loaders.py: each was a ValueError, IndexError, KeyError or
+    # AttributeError from PyYAML's constructors, not an InputError
+    ("!!float abc", "line 10: malformed YAML (cannot read 'abc' as tag:yaml.org,2002:float)"),
+    ("!!float", "line 10: malformed YAML (cannot read '' as tag:yaml.org,2002:float)"),
+    ("!!int ''", "line 10: malformed YAML (cannot read '' as tag:yaml.org,2002:int)"),
+    ("!!bool maybe", "line 10: malformed YAML (cannot read 'maybe' as tag:yaml.org,2002:bool)"),
+    ("!!timestamp x", "key 'as_of': 'x' is not an ISO date"),
+    ("9" * 5000, "line 10: malformed YAML (cannot read '999"),
+])
+def test_scalar_that_yaml_cannot_construct_is_one_input_error(tmp_path, value, rule):
+    msg = _error(tmp_path, _replace("as_of: 2021-08-20", f"as_of: {value}"))
+    assert rule in msg and len(msg) < 300
+
+
+def test_unknown_keys_of_mixed_types_are_named(tmp_path):
+    # sorting the unknown keys {1, 'a'} for the message raised TypeError
+    msg = _error(tmp_path, _replace("  defender_strength:\n", "  defender_strength:\n    1: x\n    a: y\n"))
+    assert "key 'indicators.defender_strength.1': unknown key" in msg
+    assert "(allowed: value, low, high, source, note)" in msg
+
+
+def test_a_key_given_twice_is_refused(tmp_path):
+    msg = _error(tmp_path, _replace("as_of: 2021-08-20", "as_of: 2021-08-20\nas_of: 2021-08-25"))
+    assert "line 11" in msg and "key 'as_of' given twice (first on line 10)" in msg
+
+
+def test_recursive_alias_is_refused(tmp_path):
+    msg = _error(tmp_path, _replace("sources:\n", "notes: &loop [*loop]\nsources:\n"))
+    assert "key 'notes[0]': contains itself (a recursive YAML alias)" in msg
+
+
+def test_value_with_a_newline_stays_on_one_line(tmp_path):
+    doc = _doc()
+    doc["indicators"]["terrain"]["value"] = "swamp\nand\u2028marsh"
+    msg = _error(tmp_path, doc)
+    assert len(msg.splitlines()) == 1 and "swamp\\nand\\u2028marsh" in msg
+
+
+def _live(tmp_path, as_of: str, start: str = "2021-08-15", hypothetical: bool | None = None):
+    doc = _doc()
+    del doc["outcome"]
+    doc["as_of"], doc["start_date"] = as_of, start
+    for st in doc["statements"]:
+        st["date"] = start
+    if hypothetical is not None:
+        doc["as_of_is_hypothetical"] = hypothetical
+    return doc
+
+
+def test_as_of_after_today_is_refused(tmp_path):
+    msg = _error(tmp_path, _live(tmp_path, "2099-01-01"))
+    assert "key 'as_of': 2099-01-01 is after today" in msg and "as_of_is_hypothetical: true" in msg
+
+
+def test_start_date_after_today_is_refused(tmp_path):
+    msg = _error(tmp_path, _live(tmp_path, "2099-02-01", start="2099-01-01"))
+    assert "key 'start_date': 2099-01-01 is after today" in msg
+
+
+def test_hypothetical_case_may_be_in_the_future_with_a_warning(tmp_path):
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(_live(tmp_path, "2099-02-01", start="2099-01-01", hypothetical=True)))
+    case = load_case(path)
+    assert case.hypothetical and case.as_of == date(2099, 2, 1)
+    assert any("key 'start_date': 2099-01-01 is after today" in w for w in case.warnings)
+    assert any("key 'as_of': 2099-02-01 is after today" in w for w in case.warnings)
+    assert all(len(w.splitlines()) == 1 and str(path) in w for w in case.warnings)
+    # the as_of warning follows the date; the start_date one stays
+    later = case.with_as_of("2099-03-01")
+    assert not any("key 'as_of'" in w for w in later.warnings)
+    assert any("--as-of: 2099-03-01 is after today" in w for w in later.warnings)
+    assert any("key 'start_date'" in w for w in later.warnings)
+
+
+def test_hypothetical_must_be_a_boolean(tmp_path):
+    msg = _error(tmp_path, _live(tmp_path, "2021-08-20", hypothetical="maybe"))
+    assert "key 'as_of_is_hypothetical': 'maybe' is not true or false" in msg
+
+
+def test_today_can_be_given(tmp_path):
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(_live(tmp_path, "2021-08-20")))
+    with pytest.raises(InputError, match="after today"):
+        load_case(path, today=date(2021, 8, 19))
+    assert load_case(path, today=date(2021, 8, 20)).warnings == ()
+
+
+def test_with_as_of_takes_a_date_or_an_iso_string():
+    case = load_case(PANJSHIR)
+    assert case.with_as_of("2021-08-25").as_of == date(2021, 8, 25)
+    assert case.with_as_of(date(2021, 8, 25)).as_of == date(2021, 8, 25)
+    for bad, rule in [(20210825, "(int) is not a date"), (None, "(NoneType) is not a date"),
+                      ("25/08/2021", "not an ISO date"), ("2021-08-32", "not an ISO date"),
+                      ("2021-08-01", "before start_date"), ("2021-09-10", "after the outcome")]:
+        with pytest.raises(InputError, match=re.escape(rule)) as info:
+            case.with_as_of(bad)
+        assert "--as-of" in str(info.value)
+
+
+def test_case_check_cli_refuses_bad_files_in_one_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("forecast")
+    for text in (_replace("value: partial", "value: true"),
+                 _replace("  high: 60000\n", "  high: .inf\n"),
+                 _replace("as_of: 2021-08-20", "as_of: 2025-13-45"),
+                 yaml.safe_dump(_live(tmp_path, "2099-01-01"))):
+        path = _write(tmp_path, text)
+        out = subprocess.run([str(exe), "case", "check", str(path)], capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 2, out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+        assert str(path) in out.stderr and out.stdout == ""

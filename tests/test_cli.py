@@ -98,3 +98,20 @@ def test_lexicon_shows_a_phrase_and_refuses_an_unknown_one():
     assert out.returncode == 0 and "could happen" in out.stdout and "CAPphrase" in out.stdout
     bad = run("lexicon", "wibbly wobbly")
     assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1
+
+
+def test_a_hypothetical_future_date_is_accepted_with_a_printed_warning(tmp_path):
+    import yaml
+
+    doc = yaml.safe_load(PANJSHIR.read_text())
+    doc.pop("outcome"), doc.pop("statements")
+    doc["as_of"] = "2030-01-01"
+    path = tmp_path / "future.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    refused = run("case", "check", str(path))
+    assert refused.returncode == 2 and "after today" in refused.stderr
+    doc["as_of_is_hypothetical"] = True
+    path.write_text(yaml.safe_dump(doc))
+    accepted = run("case", "check", str(path))
+    assert accepted.returncode == 0, accepted.stderr
+    assert accepted.stderr.startswith("forecast: warning:") and "2030-01-01" in accepted.stderr

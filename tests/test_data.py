@@ -133,3 +133,84 @@ def test_shipped_dataset_is_valid_and_large_enough():
     assert not any("2021" in i and "panjshir" in i for i in ids), "the live case is not reference data"
     assert sum("panjshir" in i for i in ids) >= 2, "Panjshir vs Soviets and vs Taliban rows"
     assert np.isfinite(summarize(ds).km_median_days)
+
+
+# --- numbers beyond the plausible, non-finite numbers, dates outside the data, one-line messages ---
+
+@pytest.mark.parametrize(("column", "value", "rule"), [
+    ("defender_strength_high", "1e308", "1e308 is beyond the plausible bound for defender_strength"),
+    ("defender_strength_high", "1e999", "1e999 is beyond the plausible bound for defender_strength"),
+    ("attacker_strength_low", "1e30", "1e30 is beyond the plausible bound for attacker_strength"),
+    ("population", "50000000", "beyond the plausible bound for population (40,000,000 persons"),
+    ("defender_strength_high", "nan", "'nan' is not a finite number"),
+    ("defender_strength_high", "inf", "'inf' is not a finite number"),
+    ("population", "-Infinity", "not a finite number"),
+    ("population", "１２３", "not a number"),
+])
+def test_number_rules_are_said_plainly(tmp_path, valid_rows, column, value, rule):
+    valid_rows[1][column] = value
+    if column == "attacker_strength_low":
+        valid_rows[1]["attacker_strength_high"] = "1e31"
+    err = _error_for(tmp_path, valid_rows)
+    assert "line 3" in str(err) and f"column '{column}'" in str(err) and rule in str(err)
+
+
+@pytest.mark.parametrize(("column", "value"), [("start_date", "2025-03-01"), ("end_date", "2025-01-01")])
+def test_dates_after_the_data_date_are_refused(tmp_path, valid_rows, column, value):
+    valid_rows[1][column] = value
+    err = _error_for(tmp_path, valid_rows)
+    assert "line 3" in str(err) and f"column '{column}'" in str(err)
+    assert "is after the data date 2024-12-31" in str(err)
+
+
+def test_dates_must_be_plain_iso_and_not_before_1800(tmp_path, valid_rows):
+    for value, rule in [("19910825", "not an ISO date"), ("1991-W34-7", "not an ISO date"),
+                        ("1683-07-14", "before 1800-01-01")]:
+        rows = [dict(r) for r in valid_rows]
+        rows[1]["start_date"] = value
+        err = _error_for(tmp_path, rows)
+        assert "column 'start_date'" in str(err) and rule in str(err)
+
+
+def test_repeated_column_is_refused(tmp_path, valid_rows):
+    path = tmp_path / "dup.csv"
+    path.write_text(",".join((*COLUMNS, "terrain")) + "\n")
+    with pytest.raises(InputError, match="line 1: column 'terrain' appears twice"):
+        load_holdouts(path)
+
+
+def test_a_value_with_line_breaks_is_shown_on_one_line(tmp_path, valid_rows):
+    valid_rows[0]["terrain"] = "swamp\r\nmarsh\u2028bog"
+    err = _error_for(tmp_path, valid_rows)
+    assert len(str(err).splitlines()) == 1 and "'swamp\\r\\nmarsh\\u2028bog' is not one of" in str(err)
+
+
+def test_data_check_cli_gives_one_line_for_number_and_date_rules(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import VALID_ROWS
+
+    exe = Path(sys.executable).with_name("forecast")
+    for column, value, rule in [("defender_strength_high", "1e308", "beyond the plausible bound"),
+                                ("end_date", "2030-01-01", "after the data date")]:
+        rows = [dict(r) for r in VALID_ROWS]
+        rows[1][column] = value
+        path = write_csv(tmp_path / "bad.csv", rows)
+        out = subprocess.run([str(exe), "data", "check", str(path)], capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 2 and out.stdout == ""
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in out.stderr
+        assert "line 3" in lines[0] and column in lines[0] and rule in lines[0]
+
+
+def test_data_date_may_be_an_iso_string_or_a_datetime(small_csv):
+    from datetime import datetime
+
+    a = load_holdouts(small_csv, data_date="2025-06-30")
+    b = load_holdouts(small_csv, data_date=datetime(2025, 6, 30, 12))
+    assert a.data_date == b.data_date == date(2025, 6, 30) and a.sha256 == b.sha256
+    with pytest.raises(InputError, match=r"data_date: 20250630 \(int\) is not a date"):
+        load_holdouts(small_csv, data_date=20250630)
