@@ -218,57 +218,29 @@ def _cmd_outcome(args: argparse.Namespace) -> int:
     return 0
 
 
-def _score_columns(table):
-    cols = ["as_of", "model", "p30", "brier_mean", "log_mean", "twcrps", "censored_log", "pit"]
-    return [c for c in cols if c in table]
-
-
 def _cmd_score(args: argparse.Namespace) -> int:
+    from forecast.describe import format_scores
+    from forecast.report import write_csv
     from forecast.track_record import score_ledger
 
     when = _parse_date(args.date, "--date")
     with _open_ledger(args, create=False) as ledger:
         table = score_ledger(ledger, case_id=args.case, scoring_date=when, tau=args.tau)
-    if table.empty:
-        print("nothing to score: no recorded forecast has a recorded outcome"
-              + (f" for '{args.case}'" if args.case else ""))
-        return 0
-    print(f"scores (lower is better; Brier and log score over the resolved horizons 7/30/90/365 d; "
-          f"twCRPS in days to {args.tau:g} d; censored log score of the fall day):")
-    for cid, part in table.groupby("case_id", sort=True):
-        print(f"  {cid}")
-        print(_indent(part[_score_columns(part)].to_string(index=False, float_format=_fmt), 4))
-    if args.out:
-        _write_csv(table, args.out)
+    print(format_scores(table, tau=args.tau, case_id=args.case))
+    if args.out and not table.empty:
+        write_csv(table, args.out)
         print(f"wrote {args.out}")
     return 0
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.3f}"
-
-
-def _indent(text: str, n: int) -> str:
-    return "\n".join(" " * n + line for line in text.splitlines())
-
-
 def _write_csv(table, path: str) -> None:
-    import tempfile
-    from pathlib import Path
+    from forecast.report import write_csv
 
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".csv.tmp")
-    os.close(fd)
-    try:
-        table.to_csv(tmp, index=False)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_csv(table, path)
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
+    from forecast.describe import format_history
     from forecast.track_record import score_ledger
 
     with _open_ledger(args, create=False) as ledger:
@@ -277,19 +249,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
             raise InputError(args.case_id, f"no forecast of this case in {ledger.path}")
         scores = score_ledger(ledger, case_id=args.case_id, scoring_date=_parse_date(args.date, "--date"))
         known = ledger.outcome(args.case_id)
-    by_id = scores.set_index("id") if not scores.empty else None
-    name = records[0][1].case_name
-    print(f"{args.case_id} ({name}): {len(records)} recorded forecasts"
-          + (f"; outcome: {known[0]} on {known[1].isoformat()}" if known else "; no outcome recorded"))
-    print("     id  as_of       model            kind       P(30 d)  median days  Brier   twCRPS  issued")
-    for fid, rec in records:
-        med = rec.predictive.quantile(0.5)
-        med_s = "beyond grid" if med == float("inf") else f"{med:,.0f}"
-        b = t = "-"
-        if by_id is not None and fid in by_id.index:
-            b, t = f"{by_id.loc[fid, 'brier_mean']:.3f}", f"{by_id.loc[fid, 'twcrps']:.1f}"
-        print(f"  {fid:>5}  {rec.as_of.isoformat()}  {rec.model:<16} {rec.kind:<9} "
-              f"{rec.predictive.p_fall_within(30):>7.2f}  {med_s:>11}  {b:>6}  {t:>6}  {rec.issued_at}")
+    print(format_history(args.case_id, records, scores, known))
     return 0
 
 

@@ -192,3 +192,37 @@ def format_backtest_skill(runs: list[dict], ledger: str) -> str:
             lines.append(f"    {row['model']:<16} {_SCORE_NAMES[row['score']]:<14} {row['estimate']:+.3f} "
                          f"({row['lower']:+.3f} to {row['upper']:+.3f}), n={int(row['n'])}")
     return "\n".join(lines)
+
+
+def format_scores(table, *, tau: float, case_id: str | None = None) -> str:
+    """The ledger's scores by case (``forecast score``)."""
+    if table.empty:
+        return ("nothing to score: no recorded forecast has a recorded outcome"
+                + (f" for '{case_id}'" if case_id else ""))
+    cols = [c for c in ("as_of", "model", "p30", "brier_mean", "log_mean", "twcrps", "censored_log", "pit")
+            if c in table]
+    lines = [f"scores (lower is better; Brier and log score over the resolved horizons 7/30/90/365 d; "
+             f"twCRPS in days to {tau:g} d; censored log score of the fall day):"]
+    for cid, part in table.groupby("case_id", sort=True):
+        lines.append(f"  {cid}")
+        text = part[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}")
+        lines += ["    " + ln for ln in text.splitlines()]
+    return "\n".join(lines)
+
+
+def format_history(case_id: str, records, scores, known) -> str:
+    """A case's recorded forecasts over as_of dates, with their scores once resolved."""
+    by_id = scores.set_index("id") if not scores.empty else None
+    lines = [f"{case_id} ({records[0][1].case_name}): {len(records)} recorded forecasts"
+             + (f"; outcome: {known[0]} on {known[1].isoformat()}" if known else "; no outcome recorded"),
+             "     id  as_of       model            kind       P(30 d)  median days  Brier   twCRPS  issued"]
+    for fid, rec in records:
+        med = rec.predictive.quantile(0.5)
+        med_s = "beyond grid" if med == float("inf") else f"{med:,.0f}"
+        b = t = "-"
+        if by_id is not None and fid in by_id.index:
+            b, t = f"{by_id.loc[fid, 'brier_mean']:.3f}", f"{by_id.loc[fid, 'twcrps']:.1f}"
+        p30 = rec.predictive.p_fall_within(30)
+        lines.append(f"  {fid:>5}  {rec.as_of.isoformat()}  {rec.model:<16} {rec.kind:<9} "
+                     f"{p30:>7.2f}  {med_s:>11}  {b:>6}  {t:>6}  {rec.issued_at}")
+    return "\n".join(lines)

@@ -55,12 +55,17 @@ def write_table(runs, path: str | Path) -> Path:
                      **{f"p_fall_within_{h}": v for h, v in s["p_fall_within"].items()},
                      "median_days_remaining": s["days_remaining"]["0.5"],
                      "median_date": s["median_date"]})
+    return write_csv(pd.DataFrame(rows), path)
+
+
+def write_csv(frame, path: str | Path) -> Path:
+    """Write a DataFrame as CSV atomically (a temporary file beside it, then renamed)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".csv.tmp")
     os.close(fd)
     try:
-        pd.DataFrame(rows).to_csv(tmp, index=False)
+        frame.to_csv(tmp, index=False)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
