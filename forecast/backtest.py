@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.baselines import BASELINES, climatology
+from forecast.baselines import BASELINES, climatologies
 from forecast.data import Dataset, load_holdouts
-from forecast.outcomes import resolve
+from forecast.outcomes import FALL_TYPES, resolve
 from forecast.predictive import Predictive, standard_grid
 
 SCHEMES: tuple[str, ...] = ("loo", "rolling")
@@ -71,6 +71,7 @@ class FoldTask:
     weight: tuple[float, ...]
     cutoff: str | None  # rolling origin: training rows censored at this date
     targets: tuple[tuple[str, int], ...]  # (case_id, days held at as_of)
+    baselines: bool = True  # also the climatologies (once per fold: the first model's task)
 
 
 @dataclass
@@ -146,14 +147,13 @@ def plan(dataset: Dataset, config: BacktestConfig, raw: bytes) -> list[FoldTask]
         folds = [f for f in folds if f[3]]
     return [FoldTask(csv=raw, data_date=dataset.data_date.isoformat(), model=m, sampler=sampler,
                      seed=int(seeds[k].generate_state(1)[0]), fold=name, weight=w, cutoff=cut,
-                     targets=t)
+                     targets=t, baselines=m == config.models[0])
             for m in config.models for k, (name, w, cut, t) in enumerate(folds)]
 
 
-def training_view(dataset: Dataset, weight: np.ndarray, cutoff: date | None
-                  ) -> tuple[np.ndarray, np.ndarray, pd.Series]:
-    """Durations, events and outcomes of the rows as known at ``cutoff`` (all when None); rows
-    with weight 0 are kept in place (their values do not matter)."""
+def training_view(dataset: Dataset, cutoff: date | None) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """Durations, events and outcomes of every row as known at ``cutoff`` (as recorded when
+    None): a holdout still going then is ``ongoing``, censored at the cutoff."""
     frame = dataset.frame
     y = dataset.durations.copy()
     outcome = frame["outcome"].astype(str).copy()
@@ -162,7 +162,7 @@ def training_view(dataset: Dataset, weight: np.ndarray, cutoff: date | None
         ended = frame["end_date"].notna() & (frame["end_date"] <= cut)
         y = np.where(ended, y, np.maximum((cut - frame["start_date"]).dt.days.to_numpy(), 1)).astype(float)
         outcome = outcome.where(ended.to_numpy(), "ongoing")
-    event = outcome.isin(["fell", "surrendered", "negotiated_withdrawal"]).to_numpy().astype(float)
+    event = outcome.isin(FALL_TYPES).to_numpy().astype(float)
     return y, event, outcome
 
 
@@ -201,7 +201,7 @@ def run_fold(task: FoldTask) -> dict[str, Any]:
     dataset = _dataset_from_bytes(task.csv, task.data_date)
     weight = np.asarray(task.weight, dtype=float)
     cutoff = date.fromisoformat(task.cutoff) if task.cutoff else None
-    y, event, outcome = training_view(dataset, weight, cutoff)
+    y, event, outcome = training_view(dataset, cutoff)
     design = replace(from_dataset(dataset), y=y, event=event, weight=weight)
     model = get_model(task.model)
     post = sample_design(model, design, seed=task.seed, sampler=SamplerConfig(**task.sampler), cores=1)
@@ -218,8 +218,9 @@ def run_fold(task: FoldTask) -> dict[str, Any]:
                     as_of=start + timedelta(days=off), indicators=dataset.indicators(i))
         fc = predict(post, case, seed=task.seed)
         preds = {task.model: predictive_of(fc, grid).cdf}
-        for name in BASELINES:
-            preds[name] = climatology(name, y[train], outcome[train], float(off), grid=grid).cdf
+        if task.baselines:
+            preds |= {name: p.cdf for name, p in
+                      climatologies(y[train], outcome[train], float(off), grid=grid).items()}
         elpd = None
         if off == 0 and task.cutoff is None:  # exact LOO: the left-out row's log predictive
             row = ll[:, i]
@@ -243,16 +244,18 @@ def run_backtest(dataset: Dataset, config: BacktestConfig, *, executor=None, pro
     psis : bool
         Also fit each model to all rows and compute PSIS-LOO, to set beside the exact LOO.
     """
+    from pathlib import Path
+
     from forecast.executor import LocalExecutor
     from forecast.score import relative_skill, score_table
 
-    raw = open(dataset.path, "rb").read()
+    raw = Path(dataset.path).read_bytes()
     tasks = plan(dataset, config, raw)
     executor = executor or LocalExecutor()
     results = list(executor.map(run_fold, tasks, progress))
     grid = standard_grid()
     frame = dataset.frame.set_index("case_id")
-    rows, elpd_exact, seen_baseline = [], {}, set()
+    rows, elpd_exact = [], {}
     diag, model_ids = [], {}
     for res in results:
         model_ids[res["model"]] = res["model_id"]
@@ -267,10 +270,6 @@ def run_backtest(dataset: Dataset, config: BacktestConfig, *, executor=None, pro
             ident = {"scheme": config.scheme, "fold": res["fold"], "case_id": t["case_id"],
                      "offset": t["offset"], "as_of": as_of.isoformat()}
             for name, cdf in t["cdf"].items():
-                key = (name, t["case_id"], t["offset"])
-                if name in BASELINES and key in seen_baseline:
-                    continue  # the same baseline comes with every model's fold
-                seen_baseline.add(key)
                 rows.append((ident | {"model": name}, Predictive(grid, np.asarray(cdf)), resolution))
             if t["elpd_exact"] is not None:
                 elpd_exact.setdefault(res["model"], {})[t["case_id"]] = t["elpd_exact"]
@@ -280,12 +279,11 @@ def run_backtest(dataset: Dataset, config: BacktestConfig, *, executor=None, pro
     summary = summary_table(table)
     run_id = hashlib.sha256(json.dumps({"config": asdict(config), "data": dataset.sha256},
                                        sort_keys=True).encode()).hexdigest()[:16]
-    result = BacktestResult(config=config, table=table, summary=summary, skill=skill, run_id=run_id,
-                            dataset_hash=dataset.sha256)
-    result.elpd = {m: {"exact_loo": float(sum(v.values())), "cases": len(v)} for m, v in elpd_exact.items()}
-    result.diagnostics = pd.DataFrame(diag)
-    result.predictives = rows
-    result.model_ids = model_ids
+    result = BacktestResult(
+        config=config, table=table, summary=summary, skill=skill, run_id=run_id,
+        elpd={m: {"exact_loo": float(sum(v.values())), "cases": len(v)} for m, v in elpd_exact.items()},
+        diagnostics=pd.DataFrame(diag), predictives=rows, model_ids=model_ids,
+        dataset_hash=dataset.sha256)
     if psis and config.scheme == "loo":
         for m in config.models:
             result.elpd.setdefault(m, {}).update(psis_loo(dataset, m, config))

@@ -108,3 +108,10 @@ def climatology(kind: str, durations: np.ndarray, outcomes: pd.Series, held_days
         cdf[0] = 0.0
         return Predictive(grid, np.clip(cdf, 0.0, 1.0))
     raise ValueError(f"unknown baseline '{kind}' (known: {', '.join(BASELINES)})")
+
+
+def climatologies(durations: np.ndarray, outcomes: pd.Series, held_days: float, *,
+                  grid: np.ndarray | None = None, seed: int = 0) -> dict[str, Predictive]:
+    """Every baseline of :data:`BASELINES` for a case that has held ``held_days``."""
+    return {name: climatology(name, durations, outcomes, held_days, grid=grid, seed=seed)
+            for name in BASELINES}

@@ -82,9 +82,9 @@ def _fit_for(args: argparse.Namespace, dataset):
 
 
 def _diag_line(d) -> str:
-    state = "reliable" if d.reliable else "UNRELIABLE: " + "; ".join(d.failures)
-    return (f"diagnostics: max R-hat {d.rhat_max:.3f}, min ESS bulk {d.ess_bulk_min:.0f} / tail "
-            f"{d.ess_tail_min:.0f}, divergences {d.divergences}: {state}")
+    from forecast.describe import diagnostics_line
+
+    return diagnostics_line(d.to_dict())
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -233,12 +233,6 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_csv(table, path: str) -> None:
-    from forecast.report import write_csv
-
-    write_csv(table, path)
-
-
 def _cmd_history(args: argparse.Namespace) -> int:
     from forecast.describe import format_history
     from forecast.track_record import score_ledger
@@ -307,8 +301,10 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
                                   psis=scheme == "loo" and not args.no_psis)
         print(format_backtest(result, dataset))
         if out is not None:
-            _write_csv(result.table, str(out / f"backtest_{scheme}_scores.csv"))
-            _write_csv(result.skill, str(out / f"backtest_{scheme}_skill.csv"))
+            from forecast.report import write_csv
+
+            write_csv(result.table, out / f"backtest_{scheme}_scores.csv")
+            write_csv(result.skill, out / f"backtest_{scheme}_skill.csv")
             print(f"wrote {out / f'backtest_{scheme}_scores.csv'}, {out / f'backtest_{scheme}_skill.csv'}")
         if not args.no_record:
             from forecast.backtest import backtest_records

@@ -52,11 +52,11 @@ def _days(x: float | None) -> str:
     return "beyond the data" if x is None or x == float("inf") else f"{x:,.0f}"
 
 
-def diagnostics_line(d) -> str:
-    """The posterior's diagnostics, with the statistics named."""
-    state = "reliable" if d.reliable else "UNRELIABLE: " + "; ".join(d.failures)
-    return (f"diagnostics: max R-hat {d.rhat_max:.3f}, min ESS bulk {d.ess_bulk_min:.0f} / tail "
-            f"{d.ess_tail_min:.0f}, divergences {d.divergences}: {state}")
+def diagnostics_line(d: dict) -> str:
+    """The posterior's diagnostics (``Diagnostics.to_dict()``), with the statistics named."""
+    state = "reliable" if d["reliable"] else "UNRELIABLE: " + "; ".join(d["failures"])
+    return (f"diagnostics: max R-hat {d['rhat_max']:.3f}, min ESS bulk {d['ess_bulk_min']:.0f} / tail "
+            f"{d['ess_tail_min']:.0f}, divergences {d['divergences']}: {state}")
 
 
 def reference_gap(durations, events, held_days: float) -> tuple[float, float] | None:
@@ -109,10 +109,7 @@ def format_forecast(run, *, verbose: bool = False, n_reference: int | None = Non
                          f"to say about the next year")
         lines.append(format_decomposition(run.evidence, verbose=verbose))
     if verbose:
-        from forecast.fit import Diagnostics
-
-        d = fc.diagnostics
-        lines.append("  " + diagnostics_line(Diagnostics(**(d | {"failures": tuple(d["failures"])}))))
+        lines.append("  " + diagnostics_line(fc.diagnostics))
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forecast.baselines import BASELINES, climatology
+from forecast.baselines import climatologies as _climatologies
 from forecast.cases import Case
 from forecast.data import Dataset
 from forecast.errors import InputError, UnreliablePosteriorError
@@ -173,9 +173,7 @@ def statement_baselines(evidence: Evidence, climatology_km: Predictive, held_day
 def climatologies(dataset: Dataset, held_days: float, *, seed: int = 0,
                   grid=None) -> dict[str, Predictive]:
     """Both climatologies of ``dataset`` for a case that has held ``held_days``."""
-    return {name: climatology(name, dataset.durations, dataset.frame["outcome"], held_days,
-                              grid=grid, seed=seed)
-            for name in BASELINES}
+    return _climatologies(dataset.durations, dataset.frame["outcome"], held_days, grid=grid, seed=seed)
 
 
 def predictive_of(fc: Forecast, grid=None) -> Predictive:

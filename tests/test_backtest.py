@@ -65,7 +65,7 @@ def test_rolling_origin_trains_on_the_past_as_it_was_known(synthetic_dataset):
     long = frame.loc[frame["duration_days"] > 20].iloc[0]
     cutoff = (long["start_date"] + pd.Timedelta(days=10)).date()
     train = (frame["start_date"] < pd.Timestamp(cutoff)).to_numpy()
-    y, event, outcome = training_view(synthetic_dataset, train.astype(float), cutoff)
+    y, event, outcome = training_view(synthetic_dataset, cutoff)
     ended_later = train & (frame["end_date"] > pd.Timestamp(cutoff)).to_numpy()
     assert ended_later.any()
     # a holdout still going at the cutoff is standing then, censored at the cutoff
