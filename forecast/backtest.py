@@ -118,19 +118,20 @@ def _targets(frame: pd.DataFrame, idx, offsets) -> tuple[tuple[str, int], ...]:
 def plan(dataset: Dataset, config: BacktestConfig, raw: bytes) -> list[FoldTask]:
     """The folds of a backtest, for every model, with their seeds."""
     frame = dataset.frame
+    fitted = ~dataset.nested  # stages of a larger holdout are neither fitted nor scored
     sampler = {"draws": config.draws, "tune": config.tune, "chains": config.chains}
     folds: list[tuple[str, tuple[float, ...], str | None, tuple]] = []
     if config.scheme == "loo":
         groups = _groups(dataset)
-        for g in dict.fromkeys(groups):
+        for g in dict.fromkeys(groups[fitted]):
             out = (groups == g).to_numpy()
-            folds.append((f"loo:{g}", tuple((~out).astype(float)), None,
-                          _targets(frame, frame.index[out], config.offsets)))
+            folds.append((f"loo:{g}", tuple((~out & fitted).astype(float)), None,
+                          _targets(frame, frame.index[out & fitted], config.offsets)))
     elif config.scheme == "rolling":
         starts = frame["start_date"]
-        for i in frame.sort_values(["start_date", "case_id"]).index:
+        for i in frame.loc[fitted].sort_values(["start_date", "case_id"]).index:
             cutoff = starts[i]
-            train = (starts < cutoff).to_numpy()
+            train = (starts < cutoff).to_numpy() & fitted
             if train.sum() < config.min_train:
                 continue
             folds.append((f"rolling:{frame.loc[i, 'case_id']}", tuple(train.astype(float)),

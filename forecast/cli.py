@@ -38,6 +38,21 @@ def _cmd_data_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_data_agree(args: argparse.Namespace) -> int:
+    from forecast.agreement import agreement, disagreements, read_coding
+    from forecast.describe import format_agreement
+
+    first, second = read_coding(args.first), read_coding(args.second)
+    table = agreement(first, second)
+    print(format_agreement(table, args.first, args.second))
+    if args.disagreements:
+        from forecast.report import write_csv
+
+        path = write_csv(disagreements(first, second), args.disagreements)
+        print(f"disagreements: {path}")
+    return 0
+
+
 def _cmd_case_check(args: argparse.Namespace) -> int:
     from forecast.cases import load_case
     from forecast.describe import format_case
@@ -453,6 +468,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = data_sub.add_parser("check", help="validate a holdouts CSV and summarize it")
     check.add_argument("path", nargs="?", default=None, help="CSV (default: data/holdouts.csv)")
     check.set_defaults(func=_cmd_data_check)
+    agree = data_sub.add_parser("agree", help="agreement of two independent codings of the same rows")
+    agree.add_argument("first", help="first coding, e.g. data/holdouts.csv")
+    agree.add_argument("second", help="second coding of some of its rows (same case_ids)")
+    agree.add_argument("--disagreements", default=None, metavar="CSV",
+                       help="also write every cell where the codings differ")
+    agree.set_defaults(func=_cmd_data_agree)
 
     case = sub.add_parser("case", help="case files (a live or historical holdout)")
     case_sub = case.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)

@@ -23,6 +23,7 @@ from forecast.errors import InputError
 from forecast.indicators import (
     CATEGORIES,
     DATE_PRECISIONS,
+    REGIONS,
     EARLIEST_DATE,
     EVENT_OUTCOMES,
     OUTCOMES,
@@ -34,16 +35,31 @@ from forecast.indicators import (
     unusual,
 )
 
+#: The columns of ``holdouts.csv``, in the order the shipped file uses (schema v2).
 COLUMNS: tuple[str, ...] = (
-    "case_id", "name", "source", "start_date", "end_date", "date_precision", "outcome",
+    "case_id", "name", "war", "parent", "region", "country", "source",
+    "start_date", "start_precision", "end_date", "end_precision", "outcome",
     "defender_strength_low", "defender_strength_high",
     "attacker_strength_low", "attacker_strength_high",
     "terrain", "encircled", "approach_routes", "external_support", "population",
     "conflict_type", "notes",
 )
-REQUIRED_VALUES: tuple[str, ...] = (
-    "case_id", "name", "source", "start_date", "date_precision", "outcome",
+#: Columns a file must have. A file without ``war``, ``parent``, ``region`` and ``country`` (the
+#: first version of the schema) still loads: those values are then unknown.
+CORE_COLUMNS: tuple[str, ...] = tuple(
+    c for c in COLUMNS if c not in ("war", "parent", "region", "country", "start_precision",
+                                    "end_precision")
 )
+#: Either one ``date_precision`` (the coarser of the two dates; schema v1) or one per date.
+PRECISION_COLUMNS: tuple[str, ...] = ("start_precision", "end_precision")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("war", "parent", "region", "country", "date_precision",
+                                     *PRECISION_COLUMNS)
+REQUIRED_VALUES: tuple[str, ...] = (
+    "case_id", "name", "source", "start_date", "outcome",
+)
+#: Required when the column is present.
+REQUIRED_IF_PRESENT: tuple[str, ...] = ("war", "region", "start_precision", "end_precision",
+                                        "date_precision")
 STRENGTHS: tuple[str, ...] = ("defender_strength", "attacker_strength")
 
 #: Where ongoing holdouts are censored unless the caller says otherwise (documented in data/README.md).
@@ -91,6 +107,16 @@ class Dataset:
     def events(self) -> np.ndarray:
         """True where the holdout ended (fell), False where right-censored."""
         return self.frame["event"].to_numpy(dtype=bool)
+
+    @property
+    def nested(self) -> np.ndarray:
+        """True for a row with a ``parent``: a stage of a larger holdout, kept for display and
+        checks, never fitted (its ending is the parent's ending; ``data/CODING.md`` section 1)."""
+        return self.frame["parent"].notna().to_numpy(dtype=bool)
+
+    def top_level(self) -> Dataset:
+        """The rows a model fits: those without a ``parent``."""
+        return self if not self.nested.any() else self.subset(~self.nested)
 
     def indicators(self, i: int) -> Indicators:
         """The indicators of row ``i`` (positional)."""
@@ -143,7 +169,10 @@ def load_holdouts(path: str | Path | None = None, *,
         malformed line, an unparseable date, an end before its start, an unknown category or
         outcome, a negative, non-numeric, non-finite or implausibly large strength or population
         (bounds in :data:`~forecast.indicators.PLAUSIBLE`), low > high, a duplicate ``case_id``, a
-        missing required value, a date before 1800 or after ``data_date``.
+        missing required value, a date before 1800 or after ``data_date``, a month- or
+        year-precision date not written as the first of its month or year, an unknown region, a
+        ``parent`` that is not in the file, is the row itself, has a parent of its own or ends
+        before its child starts, and two ``war`` names that differ only in spelling.
     """
     path = Path(path) if path is not None else DEFAULT_PATH
     label = str(path)
@@ -171,7 +200,10 @@ def load_holdouts(path: str | Path | None = None, *,
             )
         seen[out["case_id"]] = line
         records.append(out)
-    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS) + ["duration_days", "event"])
+    _check_parents(records, label, data_date)
+    _check_war_spelling(records, label)
+    frame = pd.DataFrame.from_records(
+        records, columns=list(COLUMNS) + ["date_precision", "duration_days", "event"])
     for col in ("start_date", "end_date"):
         frame[col] = pd.to_datetime(frame[col])
     for name, levels in CATEGORIES.items():
@@ -202,12 +234,20 @@ def _read_rows(text: str, label: str) -> list[tuple[int, dict[str, str]]]:
         repeated = [h for i, h in enumerate(header) if h in header[:i]]
         if repeated:
             raise InputError(f"{label}, line 1", f"column '{shown(repeated[0])}' appears twice")
-        missing = [c for c in COLUMNS if c not in header]
+        missing = [c for c in CORE_COLUMNS if c not in header]
         if missing:
             raise InputError(f"{label}, line 1", f"missing required column '{missing[0]}'")
-        unknown = [h for h in header if h not in COLUMNS]
+        unknown = [h for h in header if h not in CORE_COLUMNS + OPTIONAL_COLUMNS]
         if unknown:
             raise InputError(f"{label}, line 1", f"unknown column '{shown(unknown[0])}'")
+        split = [c for c in PRECISION_COLUMNS if c in header]
+        if "date_precision" in header and split:
+            raise InputError(f"{label}, line 1", f"has both 'date_precision' and '{split[0]}'; give "
+                                                 "date_precision or start_precision and end_precision")
+        if "date_precision" not in header and len(split) < 2:
+            gone = next((c for c in PRECISION_COLUMNS if c not in header), "date_precision")
+            raise InputError(f"{label}, line 1", f"missing required column '{gone}' (or one "
+                                                 "'date_precision' for both dates)")
         rows = []
         for fields in reader:
             line = reader.line_num
@@ -267,20 +307,31 @@ def _validate_row(rec: dict[str, str], line: int, label: str, data_date: date,
     def at(col: str) -> str:
         return f"{here}, column '{col}'"
 
-    for col in REQUIRED_VALUES:
+    for col in REQUIRED_VALUES + tuple(c for c in REQUIRED_IF_PRESENT if c in rec):
         if not rec[col]:
             raise InputError(at(col), "is required but empty")
-    out: dict = dict(rec)
+    out: dict = {c: rec.get(c, "") for c in COLUMNS}
     if rec["outcome"] not in OUTCOMES:
         raise InputError(at("outcome"), f"'{shown(rec['outcome'])}' is not one of {', '.join(OUTCOMES)}")
-    if rec["date_precision"] not in DATE_PRECISIONS:
-        raise InputError(
-            at("date_precision"),
-            f"'{shown(rec['date_precision'])}' is not one of {', '.join(DATE_PRECISIONS)}",
-        )
+    for col in ("date_precision",) + PRECISION_COLUMNS:
+        if col in rec and rec[col] not in DATE_PRECISIONS:
+            raise InputError(at(col), f"'{shown(rec[col])}' is not one of {', '.join(DATE_PRECISIONS)}")
+    split = "date_precision" not in rec
+    start_prec = rec["start_precision"] if split else rec["date_precision"]
+    end_prec = rec["end_precision"] if split else rec["date_precision"]
+    out["start_precision"], out["end_precision"] = start_prec, end_prec
+    out["date_precision"] = max(start_prec, end_prec, key=DATE_PRECISIONS.index)
+    if rec.get("region") and rec["region"] not in REGIONS:
+        raise InputError(at("region"), f"'{shown(rec['region'])}' is not one of {', '.join(REGIONS)}")
+    for col in ("war", "parent", "region", "country"):
+        out[col] = rec.get(col) or None
     start = _row_date(rec["start_date"], at("start_date"), data_date)
+    if split:
+        _check_precision(start, start_prec, at("start_date"))
     if rec["end_date"]:
         end = _row_date(rec["end_date"], at("end_date"), data_date)
+        if split:
+            _check_precision(end, end_prec, at("end_date"))
         if end < start:
             raise InputError(at("end_date"), f"{end} is before start_date {start}")
     elif rec["outcome"] != "ongoing":
@@ -291,6 +342,7 @@ def _validate_row(rec: dict[str, str], line: int, label: str, data_date: date,
         raise InputError(at("end_date"), "must be empty for an 'ongoing' holdout")
     stop = end if end is not None else data_date
     out["start_date"], out["end_date"] = start, end
+    out["_line"] = line
     out["duration_days"] = float(max((stop - start).days, 1))
     out["event"] = rec["outcome"] in EVENT_OUTCOMES
     for prefix in STRENGTHS:
@@ -324,6 +376,99 @@ def _validate_row(rec: dict[str, str], line: int, label: str, data_date: date,
             raise InputError(at(name), f"'{shown(value)}' is not one of {', '.join(levels)}")
         out[name] = value or None
     return out
+
+
+def _check_precision(when: date, precision: str, where: str) -> None:
+    """A date known to the month is the 1st of the month; to the year, 1 January."""
+    if precision == "month" and when.day != 1:
+        raise InputError(where, f"{when} has precision 'month' but is not the 1st of its month "
+                                "(data/CODING.md: write a month-precision date as its first day)")
+    if precision == "year" and (when.month, when.day) != (1, 1):
+        raise InputError(where, f"{when} has precision 'year' but is not 1 January "
+                                "(data/CODING.md: write a year-precision date as 1 January)")
+
+
+def _check_parents(records: list[dict], label: str, data_date: date) -> None:
+    """A ``parent`` names another row of the file, one level deep, that has not ended before its
+    child starts."""
+    by_id = {r["case_id"]: r for r in records}
+    for rec in records:
+        parent = rec["parent"]
+        if parent is None:
+            continue
+        where = f"{label}, line {rec['_line']} (case_id '{shown(rec['case_id'])}'), column 'parent'"
+        if parent == rec["case_id"]:
+            raise InputError(where, "a holdout cannot be its own parent")
+        if parent not in by_id:
+            raise InputError(where, f"'{shown(parent)}' is not a case_id in the file")
+        outer = by_id[parent]
+        if outer["parent"] is not None:
+            raise InputError(where, f"'{shown(parent)}' has a parent of its own "
+                                    f"('{shown(outer['parent'])}'); nest one level only")
+        outer_end = outer["end_date"] or data_date
+        if outer_end < rec["start_date"]:
+            raise InputError(where, f"parent '{shown(parent)}' ends on {outer_end}, before this "
+                                    f"holdout starts on {rec['start_date']}")
+
+
+def war_key(name: str) -> str:
+    """A war name without case, accents, punctuation, spacing or a leading 'the'."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    words = re.findall(r"[a-z0-9]+", plain)
+    if words and words[0] == "the":
+        words = words[1:]
+    return " ".join(words)
+
+
+_ROMAN_OR_NUMBER = re.compile(r"(?:[ivxlcdm]+|[0-9]+)")
+
+
+def _one_edit(x: str, y: str) -> bool:
+    """True when ``y`` is ``x`` with one letter added, dropped or changed."""
+    if abs(len(x) - len(y)) > 1:
+        return False
+    if len(x) > len(y):
+        x, y = y, x
+    i = next((k for k, (a, b) in enumerate(zip(x, y, strict=False)) if a != b), len(x))
+    return x[i + (len(x) == len(y)):] == y[i + 1:]
+
+
+def _spelling_variants(a: str, b: str) -> bool:
+    """True when two war names are the same name spelt differently: equal once case, accents and
+    punctuation are dropped, or one word apart by one letter ('Syrian' / 'Syria') that is not a
+    numeral ('World War I' / 'World War II' are different wars, and so are 'Eastern' and
+    'Western' fronts)."""
+    ka, kb = war_key(a), war_key(b)
+    if ka == kb:
+        return True
+    wa, wb = ka.split(), kb.split()
+    if len(wa) != len(wb):
+        return False
+    diff = [(x, y) for x, y in zip(wa, wb, strict=True) if x != y]
+    if len(diff) != 1:
+        return False
+    x, y = diff[0]
+    if _ROMAN_OR_NUMBER.fullmatch(x) or _ROMAN_OR_NUMBER.fullmatch(y):
+        return False
+    return min(len(x), len(y)) >= 4 and _one_edit(x, y)
+
+
+def _check_war_spelling(records: list[dict], label: str) -> None:
+    first: dict[str, int] = {}
+    for rec in records:
+        war = rec["war"]
+        if war is None or war in first:
+            continue
+        for other, line in first.items():
+            if _spelling_variants(war, other):
+                raise InputError(
+                    f"{label}, line {rec['_line']} (case_id '{shown(rec['case_id'])}'), column 'war'",
+                    f"'{shown(war)}' differs only in spelling from '{shown(other)}' (line {line}); "
+                    "use one name per war",
+                )
+        first[war] = rec["_line"]
 
 
 def _row_date(value: str, where: str, data_date: date) -> date:

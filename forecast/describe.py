@@ -223,3 +223,16 @@ def format_history(case_id: str, records, scores, known) -> str:
         lines.append(f"  {fid:>5}  {rec.as_of.isoformat()}  {rec.model:<16} {rec.kind:<9} "
                      f"{p30:>7.2f}  {med_s:>11}  {b:>6}  {t:>6}  {rec.issued_at}")
     return "\n".join(lines)
+
+
+def format_agreement(table, first: str, second: str) -> str:
+    """The double-coding agreement table (:func:`forecast.agreement.agreement`) as plain text."""
+    import math
+
+    rows = int(table["rows"].iloc[0])
+    lines = [f"agreement of {second} with {first} on {rows} rows both coded",
+             f"  {'field':<20}{'compared as':<16}{'agree':>7}{'share':>8}{'kappa':>8}"]
+    for r in table.itertuples():
+        kappa = "" if math.isnan(r.kappa) else f"{r.kappa:.2f}"
+        lines.append(f"  {r.field:<20}{r.kind:<16}{r.agree:>7}{r.share:>8.0%}{kappa:>8}")
+    return "\n".join(lines)

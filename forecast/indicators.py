@@ -25,6 +25,12 @@ OUTCOMES: tuple[str, ...] = EVENT_OUTCOMES + CENSORED_OUTCOMES
 
 DATE_PRECISIONS: tuple[str, ...] = ("day", "month", "year")
 
+#: World regions of the reference class (``data/CODING.md`` section 3 says which countries).
+REGIONS: tuple[str, ...] = (
+    "europe", "middle_east_north_africa", "sub_saharan_africa", "south_asia", "east_asia",
+    "southeast_asia", "americas", "oceania",
+)
+
 
 @dataclass(frozen=True)
 class Range:

@@ -36,12 +36,16 @@ class ReferenceSummary:
     km_median_ci: tuple[float, float]
     by_outcome: pd.DataFrame
     missing: dict[str, int]
+    nested: int = 0
+    composition: dict[str, pd.Series] | None = None
 
 
 def kaplan_meier(dataset: Dataset) -> KaplanMeierFitter:
-    """Fit the Kaplan–Meier estimator (lifelines) to the dataset's durations and events."""
+    """Fit the Kaplan–Meier estimator (lifelines) to the dataset's durations and events (its
+    top-level rows: a stage of a larger holdout is not counted again)."""
     from lifelines import KaplanMeierFitter
 
+    dataset = dataset.top_level()
     km = KaplanMeierFitter(label="reference class")
     km.fit(dataset.durations, event_observed=dataset.events)
     return km
@@ -68,6 +72,8 @@ def summarize(dataset: Dataset) -> ReferenceSummary:
 
     km = kaplan_meier(dataset)
     ci = median_survival_times(km.confidence_interval_)
+    nested = int(dataset.nested.sum())
+    dataset = dataset.top_level()
     frame = dataset.frame
     by_outcome = (
         frame.groupby("outcome", sort=False)["duration_days"]
@@ -91,7 +97,44 @@ def summarize(dataset: Dataset) -> ReferenceSummary:
         km_median_ci=(float(ci.iloc[0, 0]), float(ci.iloc[0, 1])),
         by_outcome=by_outcome,
         missing=missing,
+        nested=nested,
+        composition=composition(dataset),
     )
+
+
+#: Duration bands of the composition table (days; the last is open).
+DURATION_BANDS: tuple[tuple[str, float], ...] = (
+    ("under 1 week", 7), ("1-4 weeks", 30), ("1-3 months", 91), ("3-12 months", 365),
+    ("1-3 years", 1096), ("3 years or more", np.inf),
+)
+
+
+def composition(dataset: Dataset) -> dict[str, pd.Series]:
+    """What the reference class is made of: counts of rows by start decade, region, terrain,
+    duration band (recorded duration, whatever the outcome) and outcome. Unknown values count as
+    'unknown'."""
+    frame = dataset.frame
+    decade = (frame["start_date"].dt.year // 10 * 10).astype(int).astype(str) + "s"
+    edges = [0.0] + [hi for _, hi in DURATION_BANDS]
+    band = pd.cut(frame["duration_days"], bins=edges, right=False,
+                  labels=[name for name, _ in DURATION_BANDS])
+
+    def counts(values: pd.Series, order=None) -> pd.Series:
+        out = values.astype(object).where(values.notna(), "unknown").value_counts()
+        if order is not None:
+            out = out.reindex([o for o in order if o in out.index]
+                              + [o for o in out.index if o not in order])
+        return out.astype(int)
+
+    from forecast.indicators import CATEGORIES, OUTCOMES, REGIONS
+
+    return {
+        "decade": counts(decade).sort_index(),
+        "region": counts(frame["region"], REGIONS),
+        "terrain": counts(frame["terrain"], CATEGORIES["terrain"]),
+        "duration": counts(band.astype(object), [name for name, _ in DURATION_BANDS]),
+        "outcome": counts(frame["outcome"], OUTCOMES),
+    }
 
 
 def format_summary(s: ReferenceSummary) -> str:
@@ -113,6 +156,13 @@ def format_summary(s: ReferenceSummary) -> str:
         lines.append(f"    {row.outcome:<22}{kind:>9} {row.cases:>4}   {days(row.median_days)}")
     unknown = ", ".join(f"{k} {v}" for k, v in s.missing.items() if v)
     lines.append(f"  unknown values (flagged, not filled): {unknown or 'none'}")
+    if s.nested:
+        lines.append(f"  nested rows (a stage of a larger holdout, not fitted or counted above): {s.nested}")
+    if s.composition:
+        lines.append("  composition (rows fitted):")
+        for name, counts in s.composition.items():
+            cells = ", ".join(f"{k} {v}" for k, v in counts.items())
+            lines.append(f"    {name:<9} {cells}")
     return "\n".join(lines)
 
 

@@ -80,7 +80,10 @@ def prepare_reference(dataset: Dataset, case: Case, *, exclude: tuple[str, ...] 
                       ) -> tuple[Dataset, list[str]]:
     """The reference class to fit for ``case``: without the rows named in ``exclude`` and without
     a row that is the case itself (same id, or same name and start date) — a model must not learn
-    from the very holdout it forecasts. Returns the dataset and the ids left out."""
+    from the very holdout it forecasts. Rows with a ``parent`` (stages of a larger holdout) are
+    never fitted: their ending is the parent's. Returns the dataset and the ids left out (the
+    nested rows are not listed: leaving them out is the rule, not a choice)."""
+    dataset = dataset.top_level()
     frame = dataset.frame
     ids = frame["case_id"].astype(str)
     unknown = [c for c in exclude if c not in set(ids)]
@@ -172,7 +175,8 @@ def statement_baselines(evidence: Evidence, climatology_km: Predictive, held_day
 
 def climatologies(dataset: Dataset, held_days: float, *, seed: int = 0,
                   grid=None) -> dict[str, Predictive]:
-    """Both climatologies of ``dataset`` for a case that has held ``held_days``."""
+    """Both climatologies of ``dataset`` (its top-level rows) for a case that has held ``held_days``."""
+    dataset = dataset.top_level()
     return _climatologies(dataset.durations, dataset.frame["outcome"], held_days, grid=grid, seed=seed)
 
 

@@ -131,6 +131,8 @@ def from_dataset(dataset: Dataset) -> Design:
         levels=levels,
         force=ForceInputs(att_lo, att_hi, def_lo, def_hi, known, center, scale),
         row_ids=tuple(dataset.frame["case_id"]),
+        # a stage of a larger holdout (a row with a parent) is not fitted: one ending, counted once
+        weight=(~dataset.nested).astype(float) if dataset.nested.any() else None,
     )
 
 

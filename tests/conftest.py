@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from forecast.data import COLUMNS
-
+#: The first schema of holdouts.csv (one date_precision, no war/parent/region): still accepted.
+COLUMNS_V1: tuple[str, ...] = (
+    "case_id", "name", "source", "start_date", "end_date", "date_precision", "outcome",
+    "defender_strength_low", "defender_strength_high",
+    "attacker_strength_low", "attacker_strength_high",
+    "terrain", "encircled", "approach_routes", "external_support", "population",
+    "conflict_type", "notes",
+)
 ROOT = Path(__file__).resolve().parent.parent
 HOLDOUTS = ROOT / "data" / "holdouts.csv"
 PANJSHIR = ROOT / "data" / "cases" / "panjshir_2021.yaml"
@@ -35,7 +41,7 @@ VALID_ROWS = [
 ]
 
 
-def write_csv(path: Path, rows: list[dict], columns: tuple[str, ...] | list[str] = COLUMNS) -> Path:
+def write_csv(path: Path, rows: list[dict], columns: tuple[str, ...] | list[str] = COLUMNS_V1) -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()

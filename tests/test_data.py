@@ -4,9 +4,10 @@ from datetime import date
 
 import numpy as np
 import pytest
+from conftest import COLUMNS_V1 as COLUMNS
 from conftest import HOLDOUTS, write_csv
 
-from forecast.data import COLUMNS, load_holdouts
+from forecast.data import load_holdouts
 from forecast.errors import InputError
 from forecast.indicators import CENSORED_OUTCOMES, EVENT_OUTCOMES
 from forecast.reference import format_summary, summarize

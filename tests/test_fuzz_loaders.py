@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from conftest import HOLDOUTS, PANJSHIR, VALID_ROWS
+from conftest import COLUMNS_V1, HOLDOUTS, PANJSHIR, VALID_ROWS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,7 +33,7 @@ from forecast.cases import ROLES, Case, load_case
 from forecast.data import COLUMNS, STRENGTHS, Dataset, load_holdouts
 from forecast.describe import format_case
 from forecast.errors import InputError
-from forecast.indicators import CATEGORIES, DATE_PRECISIONS, EARLIEST_DATE, OUTCOMES, PLAUSIBLE
+from forecast.indicators import CATEGORIES, DATE_PRECISIONS, EARLIEST_DATE, OUTCOMES, PLAUSIBLE, REGIONS
 
 FAST, SLOW = 300, 10_000
 TODAY = date.today()
@@ -200,8 +200,13 @@ def _csv_field(column: str) -> st.SearchStrategy[str]:
                                            "5000001", "500001", "39999999", "40000001"]))
     elif column in CATEGORIES:
         typed = st.sampled_from(["", "yes", "no", "true", "Yes", *CATEGORIES[column]])
-    elif column in ("outcome", "date_precision"):
+    elif column in ("outcome", "date_precision", "start_precision", "end_precision"):
         typed = st.sampled_from(["", "ongoing", "Fell", *OUTCOMES, *DATE_PRECISIONS])
+    elif column == "region":
+        typed = st.sampled_from(["", "Europe", "asia", *REGIONS])
+    elif column in ("war", "parent"):
+        typed = st.sampled_from(["", "Syrian civil war", "Syrian Civil War", "Syria civil war",
+                                 "World War II", *(r["case_id"] for r in SHIPPED_ROWS)])
     else:
         typed = st.text(max_size=20)
     return st.one_of(typed, csv_value)
@@ -303,8 +308,9 @@ def _csv_text(rows: list[dict], columns: list[str]) -> str:
 
 def _mutate_csv(data: st.DataObject) -> str | bytes:
     """Valid rows (test rows and shipped ones) with fields, columns and rows changed, then maybe cut."""
-    rows = [dict(r) for r in data.draw(st.sampled_from([VALID_ROWS, SHIPPED_ROWS]))]
-    columns = list(COLUMNS)
+    source, schema = data.draw(st.sampled_from([(VALID_ROWS, COLUMNS_V1), (SHIPPED_ROWS, COLUMNS)]))
+    rows = [dict(r) for r in source]
+    columns = list(schema)
     for _ in range(data.draw(st.integers(1, 5))):
         op = data.draw(st.sampled_from(["field", "field", "field", "field", "drop_column",
                                         "repeat_column", "repeat_row", "drop_row", "swap_columns",
