@@ -23,10 +23,10 @@ from forecast.errors import InputError
 from forecast.indicators import (
     CATEGORIES,
     DATE_PRECISIONS,
-    REGIONS,
     EARLIEST_DATE,
     EVENT_OUTCOMES,
     OUTCOMES,
+    REGIONS,
     Indicators,
     Range,
     implausible,

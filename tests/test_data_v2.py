@@ -33,7 +33,8 @@ def _row(case_id: str, start: str, end: str, outcome: str = "fell", **extra) -> 
 ROWS = [
     _row("outer", "2022-02-24", "2022-05-20", "surrendered"),
     _row("inner", "2022-04-22", "2022-05-20", "surrendered", parent="outer", terrain="fortified"),
-    _row("other", "1941-04-10", "1941-11-27", "relieved", war="Another War", region="middle_east_north_africa"),
+    _row("other", "1941-04-10", "1941-11-27", "relieved", war="Another War",
+         region="middle_east_north_africa"),
     _row("short", "1939-09-01", "1939-09-07", "surrendered", war="Another War"),
 ]
 
