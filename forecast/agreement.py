@@ -68,6 +68,10 @@ def _date_agrees(a: str, b: str, pa: str, pb: str) -> bool:
     return a[:width] == b[:width]
 
 
+def _range(row: pd.Series, prefix: str) -> str:
+    return f"{row.get(prefix + '_low', '')}-{row.get(prefix + '_high', '')}"
+
+
 def _overlap(row_a: pd.Series, row_b: pd.Series, prefix: str) -> bool:
     lo_a, hi_a = row_a.get(f"{prefix}_low", ""), row_a.get(f"{prefix}_high", "")
     lo_b, hi_b = row_b.get(f"{prefix}_low", ""), row_b.get(f"{prefix}_high", "")
@@ -85,6 +89,28 @@ def _category(frame: pd.DataFrame, name: str) -> pd.Series:
     return values.replace("", "(empty)")
 
 
+def cells(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """One row per compared cell (case, field) of the rows both coded: the two values as compared
+    and whether they agree, by the rules in the module docstring."""
+    ids = [c for c in second.index if c in first.index]
+    if not ids:
+        raise InputError("second coding", "shares no case_id with the first coding")
+    a, b = first.loc[ids], second.loc[ids]
+    labels = {name: (_category(a, name), _category(b, name)) for name in CATEGORY_FIELDS}
+    rows = []
+    for i in ids:
+        for name in DATE_FIELDS:
+            prec = name.replace("_date", "_precision")
+            x, y = a.at[i, name], b.at[i, name]
+            rows.append((i, name, "date", x, y, _date_agrees(x, y, a.at[i, prec], b.at[i, prec])))
+        for name, (xs, ys) in labels.items():
+            rows.append((i, name, "category", xs[i], ys[i], xs[i] == ys[i]))
+        for prefix in RANGE_FIELDS:
+            rows.append((i, prefix, "range overlaps", _range(a.loc[i], prefix), _range(b.loc[i], prefix),
+                         _overlap(a.loc[i], b.loc[i], prefix)))
+    return pd.DataFrame(rows, columns=["case_id", "field", "kind", "first", "second", "agree"])
+
+
 def agreement(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
     """Per field: rows compared, rows in agreement, their share and (categories) Cohen's kappa.
 
@@ -92,51 +118,22 @@ def agreement(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
     """
     from sklearn.metrics import cohen_kappa_score
 
-    ids = [c for c in second.index if c in first.index]
-    if not ids:
-        raise InputError("second coding", "shares no case_id with the first coding")
-    a, b = first.loc[ids], second.loc[ids]
+    table = cells(first, second)
     out = []
-    for name in DATE_FIELDS:
-        prec = name.replace("_date", "_precision")
-        agree = [_date_agrees(a.at[i, name], b.at[i, name], a.at[i, prec], b.at[i, prec]) for i in ids]
-        out.append({"field": name, "kind": "date", "rows": len(ids), "agree": int(sum(agree)),
-                    "kappa": np.nan})
-    for name in CATEGORY_FIELDS:
-        x, y = _category(a, name), _category(b, name)
-        agree = int((x == y).sum())
+    for (name, kind), group in table.groupby(["field", "kind"], sort=False):
         kappa = np.nan
-        if name not in ("war", "parent"):  # identity labels, not a small category set
-            both = pd.concat([x, y])
-            kappa = float(cohen_kappa_score(x, y)) if both.nunique() > 1 else np.nan
-        out.append({"field": name, "kind": "category", "rows": len(ids), "agree": agree,
+        # war and parent are identity labels, not a small category set; one level: undefined
+        if kind == "category" and name not in ("war", "parent"):
+            if pd.concat([group["first"], group["second"]]).nunique() > 1:
+                kappa = float(cohen_kappa_score(group["first"], group["second"]))
+        out.append({"field": name, "kind": kind, "rows": len(group), "agree": int(group["agree"].sum()),
                     "kappa": kappa})
-    for prefix in RANGE_FIELDS:
-        agree = [_overlap(a.loc[i], b.loc[i], prefix) for i in ids]
-        out.append({"field": prefix, "kind": "range overlaps", "rows": len(ids),
-                    "agree": int(sum(agree)), "kappa": np.nan})
-    table = pd.DataFrame(out)
-    table["share"] = table["agree"] / table["rows"]
-    return table[["field", "kind", "rows", "agree", "share", "kappa"]]
+    result = pd.DataFrame(out)
+    result["share"] = result["agree"] / result["rows"]
+    return result[["field", "kind", "rows", "agree", "share", "kappa"]]
 
 
 def disagreements(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
     """Every cell where the codings differ (by the same rules as :func:`agreement`), for review."""
-    ids = [c for c in second.index if c in first.index]
-    a, b = first.loc[ids], second.loc[ids]
-    rows = []
-    for i in ids:
-        for name in DATE_FIELDS:
-            prec = name.replace("_date", "_precision")
-            if not _date_agrees(a.at[i, name], b.at[i, name], a.at[i, prec], b.at[i, prec]):
-                rows.append((i, name, a.at[i, name], b.at[i, name]))
-        for name in CATEGORY_FIELDS:
-            x, y = _category(a.loc[[i]], name).iloc[0], _category(b.loc[[i]], name).iloc[0]
-            if x != y:
-                rows.append((i, name, x, y))
-        for prefix in RANGE_FIELDS:
-            if not _overlap(a.loc[i], b.loc[i], prefix):
-                rows.append((i, prefix,
-                             f"{a.loc[i].get(prefix + '_low', '')}-{a.loc[i].get(prefix + '_high', '')}",
-                             f"{b.loc[i].get(prefix + '_low', '')}-{b.loc[i].get(prefix + '_high', '')}"))
-    return pd.DataFrame(rows, columns=["case_id", "field", "first", "second"])
+    table = cells(first, second)
+    return table.loc[~table["agree"], ["case_id", "field", "first", "second"]].reset_index(drop=True)

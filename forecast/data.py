@@ -12,6 +12,7 @@ import hashlib
 import io
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -413,8 +414,6 @@ def _check_parents(records: list[dict], label: str, data_date: date) -> None:
 
 def war_key(name: str) -> str:
     """A war name without case, accents, punctuation, spacing or a leading 'the'."""
-    import unicodedata
-
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
     words = re.findall(r"[a-z0-9]+", plain)
     if words and words[0] == "the":

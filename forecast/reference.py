@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.data import Dataset
+from forecast.indicators import CATEGORIES, OUTCOMES, REGIONS
 
 if TYPE_CHECKING:  # pragma: no cover
     from lifelines import KaplanMeierFitter
@@ -125,8 +126,6 @@ def composition(dataset: Dataset) -> dict[str, pd.Series]:
             out = out.reindex([o for o in order if o in out.index]
                               + [o for o in out.index if o not in order])
         return out.astype(int)
-
-    from forecast.indicators import CATEGORIES, OUTCOMES, REGIONS
 
     return {
         "decade": counts(decade).sort_index(),
