@@ -28,7 +28,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
 #: Variables kept in the stored posterior (per-row latents are dropped to keep files small).
-_ROW_LATENTS = ("eta", "u_att", "u_def", "force_e_missing", "z_force")
+#: Per-row latents not kept in the stored posterior (the rows' eta and eta_p are kept: the
+#: posterior predictive checks use them).
+_ROW_LATENTS = ("u_att", "u_def", "force_e_missing", "z_force", "size_e_missing", "z_size")
 _LIBRARIES = ("pymc", "pytensor", "nutpie", "arviz", "numpy")
 
 
@@ -113,7 +115,12 @@ def design_meta(design: Design) -> dict[str, Any]:
         "row_ids": list(design.row_ids),
     }
     if design.force is not None:
-        meta["force"] = {"center": design.force.center, "scale": design.force.scale}
+        meta["force"] = {"center": design.force.center, "scale": design.force.scale,
+                         "size_center": design.force.size_center,
+                         "size_scale": design.force.size_scale}
+    meta["wars"] = list(design.wars)
+    if design.cat_names:
+        meta["level_counts"] = design.level_counts()
     return meta
 
 
@@ -193,19 +200,11 @@ def compiled_model(model: DurationModel, design: Design):
     return _COMPILED[key]
 
 
-def data_arrays(design: Design) -> dict[str, np.ndarray]:
-    """Values of every ``pm.Data`` in the graph (for ``with_data`` refits)."""
-    out = {"y": design.y, "event": design.event, "weight": design.weights()}
-    if design.numeric.shape[1]:
-        out["x"] = design.numeric
-    if design.cat_names:
-        out["codes"] = design.codes
-    f = design.force
-    if f is not None:
-        out |= {"att_lo": f.att_lo, "att_hi": f.att_hi, "def_lo": f.def_lo, "def_hi": f.def_hi,
-                "force_known": f.known.astype(float), "force_center": np.asarray(f.center),
-                "force_scale": np.asarray(f.scale)}
-    return out
+def data_arrays(design: Design, model: DurationModel | None = None) -> dict[str, np.ndarray]:
+    """Values of every ``pm.Data`` in the model's graph (for ``with_data`` refits)."""
+    from models import get_model
+
+    return (model or get_model("weibull-plain")).data(design)
 
 
 def sample_design(
@@ -226,7 +225,7 @@ def sample_design(
     import nutpie
 
     sampler = sampler or SamplerConfig()
-    compiled = compiled_model(model, design).with_data(**data_arrays(design))
+    compiled = compiled_model(model, design).with_data(**data_arrays(design, model))
     trace = nutpie.sample(compiled, draws=sampler.draws, tune=sampler.tune, chains=sampler.chains,
                           cores=cores or min(sampler.chains, os.cpu_count() or 1), seed=int(seed),
                           target_accept=sampler.target_accept, progress_bar=False,
@@ -246,7 +245,13 @@ def _with_log_likelihood(trace: xr.DataTree, model: DurationModel, design: Desig
     post = trace["posterior"].dataset
     eta = post["eta"].values
     sigma = post["sigma"].values[..., None]
-    loglik = model.pointwise_loglik(design.y, design.event, eta, sigma)
+    extra = {}
+    if "eta_p" in post:
+        extra = {"other": design.others(), "eta_p": post["eta_p"].values,
+                 "o_intercept": post["o_intercept"].values[..., None],
+                 "o_sigma": post["o_sigma"].values[..., None]}
+    bounds = design.bounds() if model.structure.interval else None
+    loglik = model.pointwise_loglik(design.y, design.event, eta, sigma, bounds=bounds, **extra)
     ll = xr.Dataset({"duration": (("chain", "draw", "row"), loglik)},
                     coords={"chain": post["chain"], "draw": post["draw"], "row": post["row"]})
     keep = post.drop_vars([v for v in _ROW_LATENTS if v in post.data_vars]

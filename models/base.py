@@ -1,12 +1,34 @@
 """The one interface every duration model shares.
 
-An accelerated failure time (AFT) model: log T = eta + sigma * W, with
-eta = intercept + x . beta + sum_j effect_j[level] + beta_force * z_force, and W a standard
-variate whose law names the model (Gumbel-min: Weibull, normal: log-normal, logistic:
-log-logistic). A model file declares only W's log-density, log-survival and inverse survival
-(in PyTensor for fitting and NumPy for prediction; the inverse survival also from log survival,
-so that draws far in the tail, where S underflows, stay exact); this base supplies priors, censoring,
-latent force ratios, partial pooling and the linear predictor from posterior draws.
+An accelerated failure time (AFT) model for the time to fall: log T = eta + sigma * W, with W a
+standard variate whose law names the model (Gumbel-min: Weibull, normal: log-normal, logistic:
+log-logistic), and
+
+    eta = intercept + sum_j effect_j[level] + beta_force * z_force + beta_size * z_size
+          + effect_era[era] + effect_war[war].
+
+A model file declares only W's log-density, log-survival and inverse survival (in PyTensor for
+fitting and NumPy for prediction; the inverse survival also from log survival, so that draws far
+in the tail, where S underflows, stay exact); this base supplies the structure, priors and
+likelihood. The structure (:class:`Structure`) has parts that can be switched off, each kept only
+if the out-of-sample backtest says it helps:
+
+- **competing ends** (a mixture, Larson & Dinse 1985): a holdout is of the kind that falls with
+  probability p (logit p = a linear predictor of the same indicators, era and war), at a time T
+  from the AFT law above; otherwise another end (relief, attacker withdrawal, war end) comes at a
+  time T_o (log T_o = o_intercept + o_sigma * W). The cumulative incidence of falling by t is
+  p F(t); P(another end comes first) is 1 - p; T's law is the duration *if it falls*. Without it,
+  other ends are right-censored (which overstates the chance of falling).
+- **war**: holdouts of one war share a random effect (non-centred, scale ``tau_war``) on eta and
+  on logit p; a holdout of a war the fit has not seen draws a new one.
+- **era**: a partially pooled effect of the era of start (``models.design.ERAS``).
+- **monotone**: ordered indicators (``models.design.ORDERED``) as monotone effects (Bürkner &
+  Charpentier 2020): effect of the k-th level = b * (sum of the first k simplex weights), so the
+  effect moves one way from the lowest level to the highest, and a level with few rows borrows
+  from its neighbours (shifted to 0 at the most common level, ``ORDERED_REFERENCE``). Other indicators are partially pooled: effect ~ N(0, tau).
+- **size**: the log defender strength (standardized) beside the log force ratio, both as latent
+  values inside their recorded ranges, with a population law for rows where they are unknown.
+- **interval**: month- and year-precision durations as interval-censored: log(S(lo) - S(hi)).
 
 Right-censoring uses the log-density for events and the log-survival for censored rows,
 written out (not ``pm.Censored``, which is slow and fragile with Weibull: pymc #6946).
@@ -23,7 +45,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from models.design import Design
+from models.design import ORDERED, ORDERED_REFERENCE, Design
 
 if TYPE_CHECKING:  # pragma: no cover
     import pymc as pm
@@ -35,7 +57,9 @@ class Priors:
 
     The intercept is the log-duration of a reference case: N(log 90 days, 1.5) puts 95% of its
     prior mass between about 5 days and 5 years. Effects of categorical levels are partially
-    pooled: effect ~ N(0, tau), tau ~ HalfNormal(tau_sd).
+    pooled: effect ~ N(0, tau), tau ~ HalfNormal(tau_sd). The probability of being the kind that
+    falls has logit intercept N(logit 0.7, 1.5); war effects have scale HalfNormal(war_sd);
+    a monotone effect's total (lowest to highest level) is N(0, mono_sd).
     """
 
     intercept_mu: float = float(np.log(90.0))
@@ -44,6 +68,43 @@ class Priors:
     beta_sd: float = 1.0
     force_sd: float = 0.75
     tau_sd: float = 0.5
+    war_sd: float = 0.5
+    mono_sd: float = 1.0
+    p_intercept_mu: float = float(np.log(0.7 / 0.3))
+    p_intercept_sd: float = 1.5
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Which parts of the model are on (see the module docstring)."""
+
+    competing: bool = True
+    war: bool = True
+    era: bool = True
+    monotone: bool = True
+    size: bool = True
+    interval: bool = True
+
+
+#: Named structures: a model is called ``family`` (the full structure) or ``family-<name>``.
+STRUCTURES: dict[str, Structure] = {
+    "": Structure(),
+    "plain": Structure(competing=False, war=False, era=False, monotone=False, size=False,
+                       interval=False),
+    "competing": Structure(war=False, era=False, monotone=False, size=False, interval=False),
+    "pooled": Structure(era=False, monotone=False, size=False, interval=False),
+}
+
+
+def _log1mexp(x):
+    """log(1 - exp(x)) for x <= 0, NumPy."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.where(x > -0.693, np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
+
+
+def _log_sigmoid(x):
+    return -np.logaddexp(0.0, -np.asarray(x, dtype=float))
 
 
 class DurationModel:
@@ -52,8 +113,19 @@ class DurationModel:
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
 
-    def __init__(self, priors: Priors | None = None) -> None:
+    def __init__(self, priors: Priors | None = None, structure: str = "") -> None:
+        if structure not in STRUCTURES:
+            raise KeyError(structure)
         self.priors = priors or Priors()
+        self.structure_name = structure
+        self.structure = STRUCTURES[structure]
+        self.family = type(self).name
+        if structure:
+            self.name = f"{self.family}-{structure}"  # the instance's name, with its structure
+
+    @property
+    def competing(self) -> bool:
+        return self.structure.competing
 
     # --- the law of W: a model file supplies these (isf_w_log has a fallback) -------------
     @staticmethod
@@ -93,7 +165,8 @@ class DurationModel:
         parts = [inspect.getsource(sys.modules[DurationModel.__module__]),
                  inspect.getsource(design_module),
                  inspect.getsource(sys.modules[type(self).__module__])]
-        config = {"name": self.name, "priors": asdict(self.priors), "design": design.signature()}
+        config = {"name": self.name, "priors": asdict(self.priors), "design": design.signature(),
+                  "structure": asdict(self.structure)}
         h = hashlib.sha256()
         for part in parts:
             h.update(part.encode())
@@ -110,9 +183,40 @@ class DurationModel:
         """log S(y) = log P(T > y)."""
         return self.logsf_w((np.log(y) - eta) / sigma)
 
-    def pointwise_loglik(self, y, event, eta, sigma) -> np.ndarray:
-        """Censored log-likelihood of each row: log f for events, log S for censored rows."""
-        return np.where(event > 0, self.log_density(y, eta, sigma), self.log_survival(y, eta, sigma))
+    def log_interval(self, lo, hi, eta, sigma) -> np.ndarray:
+        """log P(lo < T <= hi) (lo < hi), exact in log space."""
+        s_lo = self.log_survival(lo, eta, sigma)
+        return s_lo + _log1mexp(np.minimum(self.log_survival(hi, eta, sigma) - s_lo, -1e-300))
+
+    def pointwise_loglik(self, y, event, eta, sigma, *, other=None, bounds=None, eta_p=None,
+                         o_intercept=None, o_sigma=None) -> np.ndarray:
+        """Each row's log-likelihood (NumPy; what the PyMC graph sums, for LOO).
+
+        Single end: log f for falls (log P(lo < T <= hi) for interval rows), log S for the rest.
+        Competing ends (``eta_p`` given): log p + that for falls, log(1 - p) + the other end's
+        for other ends, log(p S(y) + (1 - p) S_o(y)) for holdouts still standing.
+        """
+        fall = self.log_density(y, eta, sigma)
+        interval = None
+        if bounds is not None:
+            lo, hi = bounds
+            interval = hi > lo
+            if np.any(interval):
+                fall = np.where(interval, self.log_interval(np.where(interval, lo, y * 0.95),
+                                                            np.where(interval, hi, y * 1.05),
+                                                            eta, sigma), fall)
+        log_s = self.log_survival(y, eta, sigma)
+        if eta_p is None:
+            return np.where(event > 0, fall, log_s)
+        log_p, log_q = _log_sigmoid(eta_p), _log_sigmoid(-np.asarray(eta_p))
+        oth = self.log_density(y, o_intercept, o_sigma)
+        if interval is not None and np.any(interval):
+            oth = np.where(interval, self.log_interval(np.where(interval, bounds[0], y * 0.95),
+                                                       np.where(interval, bounds[1], y * 1.05),
+                                                       o_intercept, o_sigma), oth)
+        cens = np.logaddexp(log_p + log_s, log_q + self.log_survival(y, o_intercept, o_sigma))
+        other = np.zeros_like(event) if other is None else other
+        return np.where(event > 0, log_p + fall, np.where(other > 0, log_q + oth, cens))
 
     def quantile_days(self, u_survival: np.ndarray, eta, sigma) -> np.ndarray:
         """The duration t with S(t) = u (inverse survival), in days."""
@@ -123,45 +227,148 @@ class DurationModel:
         return np.exp(eta + sigma * self.isf_w_log(log_u))
 
     # --- the PyMC graph ------------------------------------------------------------------
+    def uses_wars(self, design: Design) -> bool:
+        return self.structure.war and design.war_codes is not None and len(design.wars) > 0
+
+    def data(self, design: Design) -> dict[str, np.ndarray]:
+        """The value of every ``pm.Data`` in :meth:`build`'s graph (refits swap these)."""
+        s = self.structure
+        out = {"y": design.y, "event": design.event, "weight": design.weights()}
+        if design.cat_names:
+            out["codes"] = design.codes
+        if self.uses_wars(design):
+            out["war_codes"] = np.maximum(design.war_codes, 0)
+        if s.era and design.era_codes is not None:
+            out["era_codes"] = design.era_codes
+        if design.numeric.shape[1]:
+            out["x"] = design.numeric
+        f = design.force
+        if f is not None:
+            out |= {"att_lo": f.att_lo, "att_hi": f.att_hi, "def_lo": f.def_lo, "def_hi": f.def_hi,
+                    "force_known": f.known.astype(float), "force_center": np.asarray(f.center),
+                    "force_scale": np.asarray(f.scale)}
+            if s.size and f.def_known is not None:
+                out |= {"def_known": f.def_known.astype(float),
+                        "size_center": np.asarray(f.size_center),
+                        "size_scale": np.asarray(f.size_scale)}
+        if s.interval:
+            lo, hi = design.bounds()
+            flag = hi > lo
+            # exact rows get harmless bounds so the branch not taken stays finite
+            out |= {"interval": flag.astype(float), "y_lo": np.where(flag, lo, design.y * 0.95),
+                    "y_hi": np.where(flag, hi, design.y * 1.05)}
+        if s.competing:
+            out["other"] = design.others()
+        return out
+
     def build(self, design: Design) -> pm.Model:
         """The PyMC model for ``design``: data as ``pm.Data`` so refits change data, not graphs."""
         import pymc as pm
         import pytensor.tensor as pt
 
-        p = self.priors
+        p, s = self.priors, self.structure
         coords = {"row": list(design.row_ids) or list(range(design.n)),
                   "numeric": list(design.numeric_names)}
         for name, lv in zip(design.cat_names, design.levels, strict=True):
             coords[f"{name}_level"] = list(lv)
+        wars = self.uses_wars(design)
+        era = s.era and design.era_codes is not None
+        d = self.data(design)
+        if wars:
+            coords["war"] = list(design.wars)
+        if era:
+            from models.design import ERAS
+            coords["era"] = [e for e, _ in ERAS]
         with pm.Model(coords=coords) as model:
-            y = pm.Data("y", design.y, dims="row")
-            event = pm.Data("event", design.event, dims="row")
-            weight = pm.Data("weight", design.weights(), dims="row")
-            intercept = pm.Normal("intercept", p.intercept_mu, p.intercept_sd)
-            eta = intercept + pt.zeros(design.n)
-            if design.numeric.shape[1]:
-                x = pm.Data("x", design.numeric, dims=("row", "numeric"))
-                beta = pm.Normal("beta", 0.0, p.beta_sd, dims="numeric")
-                eta = eta + pt.dot(x, beta)
-            if design.cat_names:
-                codes = pm.Data("codes", design.codes)
-                for j, name in enumerate(design.cat_names):
-                    tau = pm.HalfNormal(f"tau_{name}", p.tau_sd)
-                    raw = pm.ZeroSumNormal(f"z_{name}", sigma=1.0, dims=f"{name}_level")
-                    effect = pm.Deterministic(f"effect_{name}", tau * raw, dims=f"{name}_level")
-                    eta = eta + effect[codes[:, j]]
+            y = pm.Data("y", d["y"], dims="row")
+            event = pm.Data("event", d["event"], dims="row")
+            weight = pm.Data("weight", d["weight"], dims="row")
+            codes = pm.Data("codes", d["codes"]) if design.cat_names else None
+            war_codes = pm.Data("war_codes", d["war_codes"], dims="row") if wars else None
+            era_codes = pm.Data("era_codes", d["era_codes"], dims="row") if era else None
+            eta = self._predictor("", design, codes, war_codes, era_codes,
+                                  p.intercept_mu, p.intercept_sd, pm, pt)
             if design.force is not None:
                 eta = eta + self._force_term(design, pm, pt)
             pm.Deterministic("eta", eta, dims="row")
             sigma = pm.HalfNormal("sigma", p.sigma_sd)
-            z = (pt.log(y) - eta) / sigma
-            loglik = pt.switch(
-                pt.gt(event, 0),
-                self.logpdf_w_pt(z) - pt.log(sigma) - pt.log(y),
-                self.logsf_w_pt(z),
-            )
+            log_s = self._logsf(y, eta, sigma, pt)
+            fall = self._logpdf(y, eta, sigma, pt)
+            interval = None
+            if s.interval:
+                interval = pm.Data("interval", d["interval"], dims="row")
+                y_lo = pm.Data("y_lo", d["y_lo"], dims="row")
+                y_hi = pm.Data("y_hi", d["y_hi"], dims="row")
+                fall = pt.switch(pt.gt(interval, 0), self._log_interval(y_lo, y_hi, eta, sigma, pt), fall)
+            if s.competing:
+                other = pm.Data("other", d["other"], dims="row")
+                eta_p = self._predictor("p_", design, codes, war_codes, era_codes,
+                                        p.p_intercept_mu, p.p_intercept_sd, pm, pt)
+                pm.Deterministic("eta_p", eta_p, dims="row")
+                log_p, log_q = -pt.softplus(-eta_p), -pt.softplus(eta_p)
+                o_int = pm.Normal("o_intercept", p.intercept_mu, p.intercept_sd)
+                o_sigma = pm.HalfNormal("o_sigma", p.sigma_sd)
+                oth = self._logpdf(y, o_int, o_sigma, pt)
+                if interval is not None:
+                    oth = pt.switch(pt.gt(interval, 0),
+                                    self._log_interval(y_lo, y_hi, o_int, o_sigma, pt), oth)
+                cens = pt.logaddexp(log_p + log_s, log_q + self._logsf(y, o_int, o_sigma, pt))
+                loglik = pt.switch(pt.gt(event, 0), log_p + fall,
+                                   pt.switch(pt.gt(other, 0), log_q + oth, cens))
+            else:
+                loglik = pt.switch(pt.gt(event, 0), fall, log_s)
             pm.Potential("censored_loglik", pt.sum(weight * loglik))
         return model
+
+    def _logpdf(self, y, eta, sigma, pt):
+        return self.logpdf_w_pt((pt.log(y) - eta) / sigma) - pt.log(sigma) - pt.log(y)
+
+    def _logsf(self, y, eta, sigma, pt):
+        return self.logsf_w_pt((pt.log(y) - eta) / sigma)
+
+    def _log_interval(self, lo, hi, eta, sigma, pt):
+        s_lo = self._logsf(lo, eta, sigma, pt)
+        return s_lo + pt.log1mexp(pt.minimum(self._logsf(hi, eta, sigma, pt) - s_lo, -1e-12))
+
+    def _predictor(self, prefix: str, design: Design, codes, war_codes, era_codes,
+                   mu: float, sd: float, pm, pt):
+        """intercept + categorical effects (+ era, + war): the fall time's (prefix '') or the
+        probability of falling's ('p_')."""
+        p, s = self.priors, self.structure
+        eta = pm.Normal(f"{prefix}intercept", mu, sd) + pt.zeros(design.n)
+        if design.numeric.shape[1] and not prefix:
+            x = pm.Data("x", design.numeric, dims=("row", "numeric"))  # = data()["x"]
+            beta = pm.Normal("beta", 0.0, p.beta_sd, dims="numeric")
+            eta = eta + pt.dot(x, beta)
+        for j, name in enumerate(design.cat_names):
+            lv = design.levels[j]
+            if s.monotone and name in ORDERED:
+                effect = self._monotone(prefix, name, lv, pm, pt)
+            else:
+                tau = pm.HalfNormal(f"{prefix}tau_{name}", p.tau_sd)
+                raw = pm.ZeroSumNormal(f"{prefix}z_{name}", sigma=1.0, dims=f"{name}_level")
+                effect = pm.Deterministic(f"{prefix}effect_{name}", tau * raw, dims=f"{name}_level")
+            eta = eta + effect[codes[:, j]]
+        if era_codes is not None:
+            tau = pm.HalfNormal(f"{prefix}tau_era", p.tau_sd)
+            raw = pm.ZeroSumNormal(f"{prefix}z_era", sigma=1.0, dims="era")
+            eta = eta + pm.Deterministic(f"{prefix}effect_era", tau * raw, dims="era")[era_codes]
+        if war_codes is not None:
+            tau = pm.HalfNormal(f"{prefix}tau_war", p.war_sd)
+            raw = pm.Normal(f"{prefix}z_war", 0.0, 1.0, dims="war")
+            eta = eta + pm.Deterministic(f"{prefix}effect_war", tau * raw, dims="war")[war_codes]
+        return eta
+
+    def _monotone(self, prefix: str, name: str, levels: tuple[str, ...], pm, pt):
+        order = ORDERED[name]
+        b = pm.Normal(f"{prefix}b_{name}", 0.0, self.priors.mono_sd)
+        simplex = pm.Dirichlet(f"{prefix}simplex_{name}", a=np.ones(len(order) - 1))
+        cum = pt.concatenate([pt.zeros(1), pt.cumsum(simplex)])
+        rank = np.array([order.index(lv) for lv in levels if lv in order])
+        parts = [b * (cum[rank] - cum[order.index(ORDERED_REFERENCE[name])])]
+        if len(levels) > len(rank):  # the 'unknown' level: its own effect, N(0, tau_sd)
+            parts.append(pm.Normal(f"{prefix}unknown_{name}", 0.0, self.priors.tau_sd, shape=1))
+        return pm.Deterministic(f"{prefix}effect_{name}", pt.concatenate(parts), dims=f"{name}_level")
 
     def _force_term(self, design: Design, pm, pt):
         f = design.force
@@ -175,7 +382,8 @@ class DurationModel:
         # true strengths inside their ranges (not midpoints)
         u_att = pm.Uniform("u_att", 0.0, 1.0, dims="row")
         u_def = pm.Uniform("u_def", 0.0, 1.0, dims="row")
-        lfr_in_range = (att_lo + (att_hi - att_lo) * u_att) - (def_lo + (def_hi - def_lo) * u_def)
+        log_def = def_lo + (def_hi - def_lo) * u_def
+        lfr_in_range = (att_lo + (att_hi - att_lo) * u_att) - log_def
         z_in_range = (lfr_in_range - center) / scale
         # population of standardized log force ratios; unknown rows are drawn from it
         mu = pm.Normal("force_mu", 0.0, 1.0)
@@ -189,9 +397,21 @@ class DurationModel:
             "z_force", pt.switch(pt.gt(known, 0), z_in_range, mu + sd * e_missing), dims="row"
         )
         beta_force = pm.Normal("beta_force", 0.0, self.priors.force_sd)
-        return beta_force * z_force
+        term = beta_force * z_force
+        if self.structure.size and f.def_known is not None:
+            def_known = pm.Data("def_known", f.def_known.astype(float), dims="row")
+            z_size_in = (log_def - pm.Data("size_center", f.size_center)) / pm.Data("size_scale", f.size_scale)
+            size_mu = pm.Normal("size_mu", 0.0, 1.0)
+            size_sd = pm.HalfNormal("size_sd", 1.0)
+            e_size = pm.Normal("size_e_missing", 0.0, 1.0, dims="row")
+            pm.Potential("size_population",
+                         pt.sum(def_known * pm.logp(pm.Normal.dist(size_mu, size_sd), z_size_in)))
+            z_size = pm.Deterministic(
+                "z_size", pt.switch(pt.gt(def_known, 0), z_size_in, size_mu + size_sd * e_size), dims="row")
+            term = term + pm.Normal("beta_size", 0.0, self.priors.force_sd) * z_size
+        return term
 
-    # --- the linear predictor from posterior draws --------------------------------------
+    # --- one new case's parameters from posterior draws ---------------------------------
     @staticmethod
     def eta_for(
         draws: dict[str, np.ndarray],
@@ -200,18 +420,34 @@ class DurationModel:
         cat_names: tuple[str, ...] = (),
         numeric: np.ndarray | None = None,
         z_force: np.ndarray | None = None,
+        z_size: np.ndarray | None = None,
+        era: int | None = None,
+        war: np.ndarray | None = None,
+        prefix: str = "",
     ) -> np.ndarray:
-        """eta for one new case at every posterior draw.
+        """A linear predictor (the fall time's, or with ``prefix='p_'`` the logit of falling) for
+        one new case at every posterior draw.
 
-        ``draws`` maps variable names to arrays with all draws on the first axis; ``z_force`` is
-        the case's standardized log force ratio per draw (None: no force term).
+        ``draws`` maps variable names to arrays with all draws on the first axis; ``codes`` may
+        be one code per indicator, or per indicator and draw (n_draws, k); ``z_force`` and
+        ``z_size`` are the case's standardized latents per draw (None: no such term); ``war`` is
+        the case's war effect per draw (None: no war term).
         """
-        stacked = draws
-        eta = stacked["intercept"].copy()
-        if numeric is not None and "beta" in stacked:
-            eta += stacked["beta"] @ numeric
+        eta = draws[f"{prefix}intercept"].copy()
+        if numeric is not None and "beta" in draws and not prefix:
+            eta += draws["beta"] @ numeric
+        rows = np.arange(eta.size)
         for j, name in enumerate(cat_names):
-            eta += stacked[f"effect_{name}"][:, codes[j]]
-        if z_force is not None and "beta_force" in stacked:
-            eta += stacked["beta_force"] * z_force
+            effect = draws[f"{prefix}effect_{name}"]
+            c = np.asarray(codes)
+            eta += effect[rows, c[:, j]] if c.ndim == 2 else effect[:, c[j]]
+        if era is not None and f"{prefix}effect_era" in draws:
+            eta += draws[f"{prefix}effect_era"][:, era]
+        if war is not None:
+            eta += war
+        if not prefix:
+            if z_force is not None and "beta_force" in draws:
+                eta += draws["beta_force"] * z_force
+            if z_size is not None and "beta_size" in draws:
+                eta += draws["beta_size"] * z_size
         return eta
