@@ -52,7 +52,8 @@ RANGE_INDICATORS: tuple[str, ...] = ("defender_strength", "attacker_strength", "
 HYPOTHETICAL_KEY = "as_of_is_hypothetical"
 
 _TOP_KEYS = {"id", "name", "start_date", "start_note", "as_of", "indicators", "statements",
-             "outcome", "sources", "notes", HYPOTHETICAL_KEY}
+             "outcome", "sources", "notes", "war", "changes", HYPOTHETICAL_KEY}
+_CHANGE_KEYS = {"date", "source", "note"}
 _REQUIRED_TOP = ("id", "name", "start_date", "as_of", "indicators")
 _STATEMENT_KEYS = {"id", "quote", "speaker", "role", "affiliation", "date", "date_note", "source",
                    "context", "weight", "claims"}
@@ -77,6 +78,17 @@ class Statement:
     context: str | None = None
     weight: float | None = None
     claims: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
+class IndicatorChange:
+    """Categorical indicators that changed on ``date`` while the holdout held (new levels in
+    ``values``), with the source."""
+
+    date: date
+    values: dict[str, str]
+    source: str
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,28 @@ class Case:
     path: str = ""
     hypothetical: bool = False
     warnings: tuple[str, ...] = ()
+    #: the war or campaign it belongs to, spelled as in ``data/holdouts.csv`` (its war effect is
+    #: then the fitted one; otherwise a new war's is drawn)
+    war: str | None = None
+    #: dated changes of categorical indicators while it held, in date order
+    changes: tuple[IndicatorChange, ...] = ()
+
+    def indicators_at(self, when: date) -> Indicators:
+        """The indicators in force on ``when``: the start's, with every change dated on or
+        before it applied."""
+        values = {}
+        for ch in self.changes:
+            if ch.date <= when:
+                values |= ch.values
+        return replace(self.indicators, **values) if values else self.indicators
+
+    def segments(self) -> list[tuple[float, Indicators]]:
+        """(days, indicators) for each stretch from start_date to as_of with constant indicators,
+        in order (one stretch when nothing changed by as_of)."""
+        cuts = [ch.date for ch in self.changes if self.start_date < ch.date <= self.as_of]
+        bounds = [self.start_date, *sorted(set(cuts)), self.as_of]
+        return [(float((b - a).days), self.indicators_at(a)) for a, b in zip(bounds, bounds[1:])
+                if b > a]
 
     @property
     def held_days(self) -> float:
@@ -333,7 +367,45 @@ def parse_case(doc: dict[str, Any], label: str = "<case>", *, today: date | None
         path=label,
         hypothetical=hypothetical,
         warnings=tuple(dates.warnings),
+        war=_optional_text(doc, "war", label),
+        changes=_changes(doc.get("changes"), label, start, outcome, dates),
     )
+
+
+def _changes(raw: Any, label: str, start: date, outcome: Outcome | None,
+             dates: _Dates) -> tuple[IndicatorChange, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise InputError(_key(label, "changes"), "must be a list of dated indicator changes")
+    out: list[IndicatorChange] = []
+    for i, item in enumerate(raw):
+        where = f"{label}, changes[{i}]"
+        if not isinstance(item, dict):
+            raise InputError(where, "must be a mapping (date, source, and the indicators that changed)")
+        unknown = [k for k in item if k not in _CHANGE_KEYS and k not in CATEGORIES]
+        if unknown:
+            raise InputError(f"{where}, key '{shown(unknown[0])}'",
+                             f"not a categorical indicator or one of date, source, note "
+                             f"(indicators: {', '.join(CATEGORIES)})")
+        for key in ("date", "source"):
+            if item.get(key) is None:
+                raise InputError(f"{where}, key '{key}'", "is missing")
+        when = _date(item["date"], f"{where}, key 'date'")
+        _not_after_today(when, f"{where}, key 'date'", dates)
+        if when <= start:
+            raise InputError(f"{where}, key 'date'", f"{when} is not after start_date {start}")
+        if outcome is not None and outcome.end_date is not None and when > outcome.end_date:
+            raise InputError(f"{where}, key 'date'", f"{when} is after the outcome's end_date {outcome.end_date}")
+        if out and when < out[-1].date:
+            raise InputError(f"{where}, key 'date'", f"{when} is before the change above it ({out[-1].date}); "
+                                                    "list changes in date order")
+        values = {k: _level(v, k, f"{where}, key '{k}'") for k, v in item.items() if k in CATEGORIES}
+        if not values or any(v is None for v in values.values()):
+            raise InputError(where, "names no indicator with a new level")
+        out.append(IndicatorChange(when, values, _optional_text(item, "source", where) or "",
+                                   _optional_text(item, "note", where)))
+    return tuple(out)
 
 
 def _check_as_of(as_of: date, start: date, outcome: Outcome | None, where: str, dates: _Dates) -> None:

@@ -24,6 +24,14 @@ def format_case(case: Case) -> str:
         lines.append(f"    {name:<18} {value or 'unknown'}")
     for name in ("defender_strength", "attacker_strength", "population"):
         lines.append(f"    {name:<18} {_range(getattr(ind, name))}")
+    if case.war:
+        lines.append(f"  war: {case.war}")
+    if case.changes:
+        lines.append("  indicator changes while it held:")
+        for ch in case.changes:
+            new = ", ".join(f"{k} -> {v}" for k, v in ch.values.items())
+            used = "" if ch.date <= case.as_of else "  (after as_of: not used)"
+            lines.append(f"    {ch.date}  {new}{used}")
     lines.append(f"  statements: {len(case.statements)}")
     for st in case.statements:
         quote = st.quote if len(st.quote) <= 90 else st.quote[:87] + "..."
@@ -86,12 +94,16 @@ def format_forecast(run, *, verbose: bool = False, n_reference: int | None = Non
         f"  as of {fc.as_of} (held {fc.held_days:.0f} days since {fc.start_date})",
         f"  {in_words(p['30']).capitalize()} that it falls within 30 days (by {by30}); "
         f"{in_words(p['365'])} that it falls within a year.",
-        f"  Even odds that it has fallen by {s['median_date']} ({_days(q['0.5'])} days after "
-        f"{fc.as_of}); one chance in four that it holds beyond {_days(q['0.75'])} days.",
+        (f"  Even odds that it has fallen by {s['median_date']} ({_days(q['0.5'])} days after "
+         f"{fc.as_of}); " if s["median_date"] else
+         "  It is more likely than not never to fall (another end comes first); ")
+        + (f"one chance in four that it holds beyond {_days(q['0.75'])} days."
+           if q["0.75"] is not None else "one chance in four or more that it never falls."),
         "  P(falls within 7 / 30 / 90 / 365 days): "
         + " / ".join(f"{p[h]:.2f}" for h in ("7", "30", "90", "365")),
         f"  days remaining: median {_days(q['0.5'])} (50% {_days(q['0.25'])}-{_days(q['0.75'])}; "
         f"90% {_days(q['0.05'])}-{_days(q['0.95'])})",
+        *_competing_lines(s),
         f"  model {fc.model}{ref}; "
         + ("model checks passed" if fc.diagnostics.get("reliable") else
            "UNRELIABLE: the fitted model failed its convergence checks; sample longer")
@@ -113,6 +125,19 @@ def format_forecast(run, *, verbose: bool = False, n_reference: int | None = Non
     return "\n".join(lines)
 
 
+def _competing_lines(s: dict) -> list[str]:
+    """The competing-ends lines of a forecast summary (none for a single-end model)."""
+    if "p_other_end_first" not in s:
+        return []
+    f = s["days_remaining_if_it_falls"]
+    return [
+        f"  P(another end comes first: relieved, attacker withdraws or the war ends): "
+        f"{s['p_other_end_first']:.2f}; P(it falls at all): {s['p_falls_eventually']:.2f}",
+        f"  if it falls (if nothing else intervenes): median {_days(f['0.5'])} days remaining "
+        f"(50% {_days(f['0.25'])}-{_days(f['0.75'])}; 90% {_days(f['0.05'])}-{_days(f['0.95'])})",
+    ]
+
+
 def format_run_table(runs) -> str:
     """Forecasts of one case at several dates: P(falls within 7/30/90/365 days), median."""
     lines = ["  as_of        held   P(7 d)  P(30 d)  P(90 d)  P(365 d)  median days left  median date"]
@@ -121,7 +146,7 @@ def format_run_table(runs) -> str:
         p = s["p_fall_within"]
         lines.append(f"  {run.case.as_of}  {run.case.held_days:>5.0f}   {p['7']:.2f}     {p['30']:.2f}     "
                      f"{p['90']:.2f}     {p['365']:.2f}   {_days(s['days_remaining']['0.5']):>16}  "
-                     f"{s['median_date']}")
+                     f"{s['median_date'] or 'not reached'}")
     return "\n".join(lines)
 
 

@@ -12,6 +12,16 @@ not the equal-weight mean of the per-draw ratios. Within draw s the remaining li
 R = T - t0 is drawn from the latent, uncensored distribution by inverse survival in log space
 (exact where S_s(t0) underflows); each draw of R carries its posterior draw's weight. Survival
 bands are weighted quantiles of the per-draw curves, with the same weights.
+
+With competing ends (a model whose holdouts fall with probability p_s, at T ~ S_s, or else end
+otherwise at T_o ~ S_o,s), "still holding at t0" has probability H_s(t0) = p_s S_s(t0) +
+(1 - p_s) S_o,s(t0), which weights the draws, and the forecast is of the fall:
+
+    P_s(not fallen by t | held at t0) = [(1 - p_s) S_o,s(t0) + p_s S_s(t)] / H_s(t0),
+
+which tends to P_s(another end comes first | held at t0) as t grows (the CDF of the fall time
+is improper: a holdout that is relieved never falls). Remaining-life draws are infinite for
+that share. A single-end model is the case p_s = 1.
 """
 
 from __future__ import annotations
@@ -81,6 +91,13 @@ class Forecast:
     claim_edges: np.ndarray | None = None
     claim_cell_log_weights: np.ndarray | None = None
     posterior_draws: dict[str, np.ndarray] | None = None
+    #: competing ends, per posterior draw: log p_s (it is the kind that falls) and
+    #: log[(1 - p_s) S_o,s(t0)]; None for a single-end model (p_s = 1)
+    log_p: np.ndarray | None = None
+    log_other0: np.ndarray | None = None
+    #: per posterior draw: days held on the clock of the indicators in force at as_of (None:
+    #: ``held_days``; see :func:`effective_held`)
+    held_eff: np.ndarray | None = None
     survival_model: Any = None
     effect_levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -106,9 +123,29 @@ class Forecast:
         finite = after & np.isfinite(t)
         out[after & ~finite] = 0.0
         if finite.any():
-            log_s = self.survival_model.log_survival(t[finite][:, None], self.eta, self.sigma)
+            tt = t[finite][:, None]
+            if self.held_eff is not None:  # the current indicators' clock
+                tt = self.held_eff[None, :] + (tt - self.held_days)
+            log_s = self.survival_model.log_survival(tt, self.eta, self.sigma)
+            if self.log_p is not None:
+                log_s = np.logaddexp(self.log_other0, self.log_p + log_s)
             out[finite] = np.minimum(np.exp(log_s - self.log_s0), 1.0)
         return out
+
+    def p_other_end_first(self) -> float | None:
+        """P(another end — relief, attacker withdrawal, war end — comes before the fall | held at
+        as_of): None for a single-end model."""
+        if self.log_p is None:
+            return None
+        return float(np.exp(self.log_other0 - self.log_s0) @ self.draw_weights)
+
+    def if_it_falls(self, q: float) -> float:
+        """The q-quantile of the remaining days *if it falls* (no other end first): the
+        "if nothing intervenes" duration, labelled so."""
+        finite = np.isfinite(self.remaining)
+        if not finite.any():
+            return float("inf")
+        return weighted_quantile(self.remaining[finite], self.weights[finite], q)
 
     def draw_survival(self, days: np.ndarray) -> np.ndarray:
         """Each posterior draw's P(still holding at as_of + d) for ``days`` d >= 0 (rows) and
@@ -168,13 +205,25 @@ class Forecast:
         return self.as_of + timedelta(days=float(np.round(days)))
 
     def summary(self) -> dict[str, Any]:
-        """The headline numbers (the JSON's core)."""
+        """The headline numbers (the JSON's core). A quantile the fall never reaches (another
+        end comes first with more probability) is None, and so is the median date then."""
         median = self.quantile(0.5)
-        return {
+
+        def days(v: float) -> float | None:
+            return round(v, 1) if np.isfinite(v) else None
+
+        out = {
             "p_fall_within": {str(h): round(self.p_fall_within(h), 4) for h in HORIZONS},
-            "days_remaining": {f"{q:g}": round(self.quantile(q), 1) for q in QUANTILES},
-            "median_date": self.date_of(median).isoformat(),
+            "days_remaining": {f"{q:g}": days(self.quantile(q)) for q in QUANTILES},
+            "median_date": self.date_of(median).isoformat() if np.isfinite(median) else None,
         }
+        other = self.p_other_end_first()
+        if other is not None:
+            out["p_other_end_first"] = round(other, 4)
+            out["p_falls_eventually"] = round(1.0 - other, 4)
+            out["days_remaining_if_it_falls"] = {f"{q:g}": days(self.if_it_falls(q))
+                                                 for q in QUANTILES}
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready record of the forecast (without the raw draws)."""
@@ -202,30 +251,141 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     return float(values[order][min(idx, len(values) - 1)])
 
 
-def case_eta(posterior: Posterior, case: Case, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
-    """The case's linear predictor at every posterior draw, and flags on how unknowns entered."""
-    meta = posterior.meta
-    draws = posterior.draws
+#: A level of an indicator with fewer fitted cases than this is flagged in the forecast (the
+#: issue asked for about 5; 10 also flags levels whose effect is mostly the prior).
+SPARSE_LEVEL = 10
+#: Candidate force sizes per posterior draw, resampled by the fit's population law.
+_FORCE_CANDIDATES = 32
+
+
+@dataclass
+class CaseParams:
+    """One case's parameters at every posterior draw: the fall time's linear predictor ``eta``
+    and scale ``sigma``; with competing ends, ``eta_p`` (logit of being the kind that falls)
+    and the other end's ``eta_o``, ``sigma_o``."""
+
+    eta: np.ndarray
+    sigma: np.ndarray
+    eta_p: np.ndarray | None = None
+    eta_o: np.ndarray | None = None
+    sigma_o: np.ndarray | None = None
+    flags: list[str] = field(default_factory=list)
+    codes: np.ndarray | None = None
+
+
+def _normal_logpdf(x, mu, sd):
+    return -0.5 * ((x - mu) / sd) ** 2 - np.log(sd)
+
+
+def _force_latents(posterior: Posterior, case: Case, rng: np.random.Generator,
+                   flags: list[str]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The case's standardized log force ratio and log defender size per posterior draw, drawn
+    from the law the fit used: inside the recorded ranges, weighted by the population law
+    (uniform x Normal(mu_s, sd_s)); from the population alone where a strength is unknown."""
+    meta, draws, n = posterior.meta, posterior.draws, posterior.n_draws
+    if "force" not in meta:
+        return None, None
+    f = meta["force"]
+    size = "beta_size" in draws
+    ind = case.indicators
+    fr = force_row(ind)
+    d_only = _def_range(ind)
+    if fr is None and (not size or d_only is None):
+        z_force = draws["force_mu"] + draws["force_sd"] * rng.standard_normal(n)
+        flags.append("force sizes unknown: the log force ratio is drawn from the reference population")
+        z_size = (draws["size_mu"] + draws["size_sd"] * rng.standard_normal(n)) if size else None
+        return z_force, z_size
+    k = _FORCE_CANDIDATES
+    d_lo, d_hi = (fr[2], fr[3]) if fr is not None else d_only
+    dfn = rng.uniform(d_lo, d_hi, (n, k))
+    log_w = np.zeros((n, k))
+    z_size_c = None
+    if size:
+        z_size_c = (dfn - f["size_center"]) / f["size_scale"]
+        log_w += _normal_logpdf(z_size_c, draws["size_mu"][:, None], draws["size_sd"][:, None])
+    if fr is not None:
+        att = rng.uniform(fr[0], fr[1], (n, k))
+        z_force_c = (att - dfn - f["center"]) / f["scale"]
+        log_w += _normal_logpdf(z_force_c, draws["force_mu"][:, None], draws["force_sd"][:, None])
+    pick = np.argmax(log_w + rng.gumbel(size=(n, k)), axis=1)  # one candidate per draw, by weight
+    rows = np.arange(n)
+    if fr is not None:
+        z_force = z_force_c[rows, pick]
+    else:
+        z_force = draws["force_mu"] + draws["force_sd"] * rng.standard_normal(n)
+        flags.append("attacker strength unknown: the log force ratio is drawn from the reference population")
+    return z_force, (z_size_c[rows, pick] if size else None)
+
+
+def _def_range(ind) -> tuple[float, float] | None:
+    from models.design import _log_range
+
+    return _log_range(ind.defender_strength)
+
+
+def _case_codes(posterior: Posterior, case: Case, rng: np.random.Generator,
+                flags: list[str]) -> np.ndarray:
+    """Codes of the case's categorical indicators per draw (n_draws, k). An unknown value takes
+    the 'unknown' level when the fit had cases with it; otherwise a level drawn per posterior
+    draw from the reference class's frequencies (an unknown is one of the known levels)."""
+    meta, n = posterior.meta, posterior.n_draws
     cat_names = tuple(meta["cat_names"])
     levels = tuple(tuple(lv) for lv in meta["levels"])
-    flags = [f"{name} unknown: its 'unknown' level effect is used"
-             for name in cat_names if getattr(case.indicators, name) is None]
-    z_force = None
-    n = posterior.n_draws
-    if "force" in meta:
-        fr = force_row(case.indicators)
-        if fr is None:
-            mu = draws["force_mu"]
-            sd = draws["force_sd"]
-            z_force = mu + sd * rng.standard_normal(n)
-            flags.append("force sizes unknown: the log force ratio is drawn from the reference population")
+    counts = meta.get("level_counts", {})
+    base = case_codes(case.indicators, cat_names, levels)
+    codes = np.tile(base, (n, 1))
+    for j, name in enumerate(cat_names):
+        if getattr(case.indicators, name) is not None:
+            continue
+        c = np.asarray(counts.get(name, []), dtype=float)
+        if c.size and c[-1] < 1 and c.sum() > 0:
+            codes[:, j] = rng.choice(c.size, size=n, p=c / c.sum())
+            flags.append(f"{name} unknown: drawn from the reference class's levels")
         else:
-            att = rng.uniform(fr[0], fr[1], n)
-            dfn = rng.uniform(fr[2], fr[3], n)
-            z_force = (att - dfn - meta["force"]["center"]) / meta["force"]["scale"]
-    codes = case_codes(case.indicators, cat_names, levels)
-    eta = posterior.model.eta_for(draws, codes=codes, cat_names=cat_names, z_force=z_force)
-    return eta, flags
+            flags.append(f"{name} unknown: its 'unknown' level effect is used")
+    return codes
+
+
+def _war_effect(posterior: Posterior, case: Case, prefix: str, rng: np.random.Generator) -> np.ndarray | None:
+    draws = posterior.draws
+    if f"{prefix}effect_war" not in draws:
+        return None
+    wars = posterior.meta.get("wars", [])
+    war = getattr(case, "war", None)
+    if war in wars:
+        return draws[f"{prefix}effect_war"][:, wars.index(war)]
+    return draws[f"{prefix}tau_war"] * rng.standard_normal(posterior.n_draws)
+
+
+def case_params(posterior: Posterior, case: Case, rng: np.random.Generator,
+                codes: np.ndarray | None = None) -> CaseParams:
+    """The case's parameters at every posterior draw, and flags on how unknowns entered."""
+    from models.design import era_of
+
+    meta, draws = posterior.meta, posterior.draws
+    cat_names = tuple(meta["cat_names"])
+    flags: list[str] = []
+    if codes is None:
+        codes = _case_codes(posterior, case, rng, flags)
+    z_force, z_size = _force_latents(posterior, case, rng, flags)
+    era = era_of(case.start_date.year) if "effect_era" in draws else None
+    model = posterior.model
+    eta = model.eta_for(draws, codes=codes, cat_names=cat_names, z_force=z_force, z_size=z_size,
+                        era=era, war=_war_effect(posterior, case, "", rng))
+    out = CaseParams(eta=eta, sigma=draws["sigma"], flags=flags, codes=codes)
+    if "p_intercept" in draws:
+        p_era = era_of(case.start_date.year) if "p_effect_era" in draws else None
+        out.eta_p = model.eta_for(draws, codes=codes, cat_names=cat_names, era=p_era,
+                                  war=_war_effect(posterior, case, "p_", rng), prefix="p_")
+        out.eta_o = draws["o_intercept"]
+        out.sigma_o = draws["o_sigma"]
+    return out
+
+
+def case_eta(posterior: Posterior, case: Case, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
+    """The case's fall-time linear predictor at every posterior draw, and flags."""
+    params = case_params(posterior, case, rng)
+    return params.eta, params.flags
 
 
 def predict(posterior: Posterior, case: Case, *, seed: int = 0, grid_days: int = 730) -> Forecast:
@@ -239,20 +399,106 @@ def predict(posterior: Posterior, case: Case, *, seed: int = 0, grid_days: int =
         The survival curve is tabulated daily from 0 to this many days after as_of.
     """
     rng = np.random.default_rng(seed)
-    eta, flags = case_eta(posterior, case, rng)
+    now = replace(case, indicators=case.indicators_at(case.as_of))
+    params = case_params(posterior, now, rng)
+    held_eff = effective_held(posterior, case, params, seed=seed)
     base = Forecast(
         case_id=case.id, start_date=case.start_date, as_of=case.as_of, held_days=case.held_days,
         model=posterior.stamp.get("model", posterior.model.name),
         model_id=posterior.stamp.get("model_id", ""),
         dataset_hash=posterior.stamp.get("dataset_hash", ""), seed=int(seed),
         remaining=np.zeros(0), weights=np.zeros(0), survival=pd.DataFrame(),
-        diagnostics=posterior.diagnostics.to_dict(), flags=flags,
+        diagnostics=posterior.diagnostics.to_dict(), flags=params.flags,
         posterior_draws=posterior.draws,
         effect_levels={f"effect_{n}": tuple(lv) for n, lv in
                        zip(posterior.meta["cat_names"], posterior.meta["levels"], strict=True)},
     )
-    return forecast_from_eta(case, eta, posterior.draws["sigma"], posterior.model, rng, stamp=base,
-                             grid_days=grid_days)
+    fc = forecast_from_eta(case, params.eta, params.sigma, posterior.model, rng, stamp=base,
+                           grid_days=grid_days, competing=_competing(params), held_eff=held_eff)
+    if held_eff is not None:
+        fc.extra = dict(fc.extra) | {"indicator_changes": [
+            {"days": days, **{k: v for k, v in ind.categorical().items() if v is not None}}
+            for days, ind in case.segments()]}
+    sparse = sparse_levels(posterior, now, params, seed=seed)
+    if sparse:
+        fc.flags = list(fc.flags) + [s["flag"] for s in sparse]
+        fc.extra = dict(fc.extra) | {"sparse_levels": sparse}
+    return fc
+
+
+def effective_held(posterior: Posterior, case: Case, params: CaseParams, *,
+                   seed: int = 0) -> np.ndarray | None:
+    """Days held, on the clock of the indicators in force at as_of, per posterior draw — or None
+    when no indicator changed by as_of.
+
+    An AFT model with indicators that change over time (Cox & Oakes 1984, ch. 5; Robins'
+    structural AFT): the holdout uses up its baseline life at the rate exp(-eta(u)), so that
+    T's baseline time is V = integral of exp(-eta(u)) du. After L_k days under indicators with
+    linear predictor eta_k (k = 1..m, the last = those in force at as_of), it has used
+    sum_k L_k exp(-eta_k); under today's indicators that is t_eff = sum_k L_k exp(eta_now - eta_k)
+    days. If the indicators stay as they are, P(T > t0 + h | held) = S_now(t_eff + h) /
+    S_now(t_eff): the forecast of a holdout that had always had today's indicators and held
+    t_eff days. Force latents and the war effect are the same draws in every stretch.
+    """
+    segments = case.segments()
+    if len(segments) < 2:
+        return None
+    total = np.zeros_like(params.eta)
+    for days, ind in segments:
+        seg = case_params(posterior, replace(case, indicators=ind), np.random.default_rng(seed))
+        total += days * np.exp(params.eta - seg.eta)
+    return total
+
+
+def _competing(params: CaseParams) -> dict[str, np.ndarray] | None:
+    if params.eta_p is None:
+        return None
+    return {"eta_p": params.eta_p, "eta_o": params.eta_o, "sigma_o": params.sigma_o}
+
+
+def sparse_levels(posterior: Posterior, case: Case, params: CaseParams, *, seed: int = 0,
+                  horizon: int = 30) -> list[dict[str, Any]]:
+    """The case's indicator levels that rest on fewer than ``SPARSE_LEVEL`` fitted cases, each
+    with how much it moves P(fall within ``horizon`` days): the forecast as given against the
+    same forecast with that indicator unknown (a level drawn from the reference class's
+    frequencies)."""
+    counts = posterior.meta.get("level_counts", {})
+    levels = posterior.meta["levels"]
+    out = []
+    for j, name in enumerate(posterior.meta["cat_names"]):
+        value = getattr(case.indicators, name)
+        if value is None or name not in counts:
+            continue
+        n_level = counts[name][list(levels[j]).index(value)]
+        if n_level >= SPARSE_LEVEL:
+            continue
+        c = np.asarray(counts[name], dtype=float)
+        rng = np.random.default_rng([seed, j])
+        codes = params.codes.copy()
+        codes[:, j] = rng.choice(c.size, size=codes.shape[0], p=c / c.sum())
+        alt = case_params(posterior, case, np.random.default_rng(seed), codes=codes)
+        with_level = _p_within(posterior, case, params, horizon, seed)
+        without = _p_within(posterior, case, alt, horizon, seed)
+        out.append({
+            "indicator": name, "level": value, "cases": int(n_level),
+            f"p_fall_within_{horizon}": round(with_level, 4),
+            f"p_fall_within_{horizon}_if_unknown": round(without, 4),
+            "flag": (f"{name} = {value} rests on {int(n_level)} case(s) of the reference class; "
+                     f"it moves P(fall within {horizon} d) from {without:.2f} (if unknown) to "
+                     f"{with_level:.2f}"),
+        })
+    return out
+
+
+def _p_within(posterior: Posterior, case: Case, params: CaseParams, horizon: int, seed: int) -> float:
+    stamp = Forecast(case_id=case.id, start_date=case.start_date, as_of=case.as_of,
+                     held_days=case.held_days, model="", model_id="", dataset_hash="", seed=seed,
+                     remaining=np.zeros(0), weights=np.zeros(0), survival=pd.DataFrame(),
+                     diagnostics={})
+    fc = forecast_from_eta(case, params.eta, params.sigma, posterior.model,
+                           np.random.default_rng(seed), stamp=stamp, grid_days=horizon,
+                           competing=_competing(params))
+    return fc.p_fall_within(horizon)
 
 
 def held_weights(log_s0: np.ndarray) -> np.ndarray:
@@ -266,7 +512,9 @@ def held_weights(log_s0: np.ndarray) -> np.ndarray:
 
 def forecast_from_eta(case: Case, eta: np.ndarray, sigma: np.ndarray, model, rng: np.random.Generator,
                       *, stamp: Forecast, draws_per_eta: int = DRAWS_PER_POSTERIOR_DRAW,
-                      grid_days: int = 730, condition_draws: bool = True) -> Forecast:
+                      grid_days: int = 730, condition_draws: bool = True,
+                      competing: dict[str, np.ndarray] | None = None,
+                      held_eff: np.ndarray | None = None) -> Forecast:
     """The forecast for linear predictors ``eta`` and scales ``sigma`` (one per posterior draw):
     remaining-life draws, per-draw conditional survival curves and their bands. Identity fields
     (model, ids, flags, diagnostics) are copied from ``stamp``.
@@ -278,21 +526,45 @@ def forecast_from_eta(case: Case, eta: np.ndarray, sigma: np.ndarray, model, rng
         posterior draws come from the reference class alone). False for draws that already come
         from the posterior conditioned on the case having held (MCMC with the case's duration in
         the model): their weights are uniform.
+    competing : dict, optional
+        Competing ends: per posterior draw ``eta_p`` (logit of being the kind that falls),
+        ``eta_o`` and ``sigma_o`` (the other end's time). None: a single end.
+    held_eff : numpy.ndarray, optional
+        Per posterior draw, days held on the clock of the current indicators
+        (:func:`effective_held`); None: the days held.
     """
     t0 = case.held_days
     eta = np.asarray(eta, dtype=float)
     sigma = np.broadcast_to(np.asarray(sigma, dtype=float), eta.shape)
+    tiny = -np.finfo(float).max  # -inf (S(t0) beyond the floats) is kept finite: weight 0, not nan
+    t_fall0 = np.full(eta.shape, float(t0)) if held_eff is None else np.asarray(held_eff, dtype=float)
     if t0 > 0:
-        # -inf (S(t0) beyond the floats) is kept finite: such a draw gets weight 0, not nan
-        log_s0 = np.maximum(model.log_survival(np.asarray(t0), eta, sigma), -np.finfo(float).max)
+        log_sf0 = np.maximum(model.log_survival(np.maximum(t_fall0, 1e-9), eta, sigma), tiny)
     else:
-        log_s0 = np.zeros_like(eta)
+        log_sf0 = np.zeros_like(eta)
+    log_p = log_other0 = None
+    log_s0 = log_sf0
+    if competing is not None:
+        eta_p = np.asarray(competing["eta_p"], dtype=float)
+        log_p = -np.logaddexp(0.0, -eta_p)
+        log_q = -np.logaddexp(0.0, eta_p)
+        if t0 > 0:
+            log_so0 = model.log_survival(np.asarray(t0), np.asarray(competing["eta_o"], dtype=float),
+                                         np.asarray(competing["sigma_o"], dtype=float))
+        else:
+            log_so0 = np.zeros_like(eta)
+        log_other0 = np.maximum(log_q + log_so0, tiny)
+        log_s0 = np.maximum(np.logaddexp(log_p + log_sf0, log_other0), tiny)
     draw_weights = held_weights(log_s0) if condition_draws else np.full(eta.size, 1.0 / eta.size)
     # remaining life: T | T > t0 by inverse survival, log U = log Uniform(0, 1) + log S(t0)
     k = draws_per_eta
-    log_u = -rng.standard_exponential(size=(k, eta.size)) + log_s0
+    log_u = -rng.standard_exponential(size=(k, eta.size)) + log_sf0
     total = model.quantile_days_log(log_u, eta, sigma)
-    remaining = np.maximum(total - t0, 0.0).reshape(-1)
+    if log_p is not None:
+        # the kind that falls, given it held: p S(t0) / H(t0); else another end comes first
+        falls = np.log(rng.uniform(size=(k, eta.size))) < (log_p + log_sf0 - log_s0)
+        total = np.where(falls, total, np.inf)
+    remaining = np.maximum(total - t_fall0, 0.0).reshape(-1)
     draw_index = np.tile(np.arange(eta.size), k)
     weights = draw_weights[draw_index]
     fc = replace(
@@ -305,6 +577,9 @@ def forecast_from_eta(case: Case, eta: np.ndarray, sigma: np.ndarray, model, rng
         eta=eta,
         sigma=sigma,
         log_s0=log_s0,
+        log_p=log_p,
+        log_other0=log_other0,
+        held_eff=held_eff,
         draw_weights=draw_weights,
         claim_edges=None,
         claim_cell_log_weights=None,
