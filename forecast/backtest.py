@@ -5,11 +5,14 @@ Two schemes:
 - ``loo`` (leave-one-out by exact refits): for each case — or each war, when the dataset has a
   ``war`` column, so that holdouts of one war are left out together — the model is refitted with
   those rows' weights set to 0 (compiled once, data swapped) and forecasts the left-out cases as
-  of their start and as of 30 and 90 days held (for cases still standing then).
-- ``rolling`` (rolling origin): each case is forecast from a fit to what was known at its start
-  date: only holdouts that started earlier (at least ``min_train``), each censored at that date
-  (one still holding then is "standing", whatever came later). The same fit forecasts it as of 30
-  and 90 days held, so no later information enters.
+  of their start and as of 30, 90 and 365 days held (for cases still standing then).
+- ``rolling`` (rolling origin): cases are forecast from a fit to what was known at an origin
+  before they started: only holdouts that started earlier (at least ``min_train``), each
+  censored at the origin (one still holding then is "standing", whatever came later). With
+  ``origin_years = N`` (the command's default, 2) there is one origin on 1 January of every N-th
+  year, for the cases starting in the N years from it; with 0, one origin per case at its start
+  date (one fit per case: slower, and the same out-of-sample footing). The same fit forecasts a
+  case as of 30, 90 and 365 days held, so no later information enters.
 
 The climatologies (Kaplan–Meier and Aalen–Johansen) are computed from exactly the same training
 rows, so every comparison is paired and equally out of sample. Folds run through an executor
@@ -37,7 +40,7 @@ from forecast.predictive import Predictive, standard_grid
 
 SCHEMES: tuple[str, ...] = ("loo", "rolling")
 #: Days held at which each case is forecast (0 = as of its start), if still standing then.
-OFFSETS: tuple[int, ...] = (0, 30, 90)
+OFFSETS: tuple[int, ...] = (0, 30, 90, 365)
 MIN_TRAIN = 40
 
 
@@ -53,6 +56,9 @@ class BacktestConfig:
     seed: int = 0
     offsets: tuple[int, ...] = OFFSETS
     min_train: int = MIN_TRAIN
+    #: rolling origin: one origin (fit) per this many years of start dates, on 1 January of
+    #: the first (0: one origin per case, at its start date)
+    origin_years: int = 0
     tau: float = 365.0
     #: only these cases are forecast (all when empty)
     cases: tuple[str, ...] = ()
@@ -127,6 +133,17 @@ def plan(dataset: Dataset, config: BacktestConfig, raw: bytes) -> list[FoldTask]
             out = (groups == g).to_numpy()
             folds.append((f"loo:{g}", tuple((~out & fitted).astype(float)), None,
                           _targets(frame, frame.index[out & fitted], config.offsets)))
+    elif config.scheme == "rolling" and config.origin_years > 0:
+        starts = frame["start_date"]
+        block = (starts.dt.year // config.origin_years) * config.origin_years
+        for first in sorted(set(block[fitted])):
+            cutoff = pd.Timestamp(year=int(first), month=1, day=1)
+            train = (starts < cutoff).to_numpy() & fitted
+            members = frame.index[(block == first).to_numpy() & fitted]
+            if train.sum() < config.min_train:
+                continue
+            folds.append((f"rolling:{first}", tuple(train.astype(float)),
+                          cutoff.date().isoformat(), _targets(frame, members, config.offsets)))
     elif config.scheme == "rolling":
         starts = frame["start_date"]
         for i in frame.loc[fitted].sort_values(["start_date", "case_id"]).index:
@@ -190,20 +207,19 @@ def run_fold(task: FoldTask) -> dict[str, Any]:
     from forecast.executor import worker_setup
 
     worker_setup()
-    from dataclasses import replace
 
     from forecast.cases import Case
     from forecast.fit import SamplerConfig, sample_design
     from forecast.predict import predict
     from forecast.workflow import predictive_of
     from models import get_model
-    from models.design import from_dataset
+    from models.design import from_dataset, with_outcomes
 
     dataset = _dataset_from_bytes(task.csv, task.data_date)
     weight = np.asarray(task.weight, dtype=float)
     cutoff = date.fromisoformat(task.cutoff) if task.cutoff else None
     y, event, outcome = training_view(dataset, cutoff)
-    design = replace(from_dataset(dataset), y=y, event=event, weight=weight)
+    design = with_outcomes(from_dataset(dataset), y, outcome, weight)
     model = get_model(task.model)
     post = sample_design(model, design, seed=task.seed, sampler=SamplerConfig(**task.sampler), cores=1)
     ll = post.trace["log_likelihood"].dataset["duration"].values
@@ -216,7 +232,8 @@ def run_fold(task: FoldTask) -> dict[str, Any]:
         i = int(np.flatnonzero(frame["case_id"].to_numpy() == case_id)[0])
         start = frame.loc[i, "start_date"].date()
         case = Case(id=case_id, name=str(frame.loc[i, "name"]), start_date=start,
-                    as_of=start + timedelta(days=off), indicators=dataset.indicators(i))
+                    as_of=start + timedelta(days=off), indicators=dataset.indicators(i),
+                    war=str(frame.loc[i, "war"]) if "war" in frame and pd.notna(frame.loc[i, "war"]) else None)
         fc = predict(post, case, seed=task.seed)
         preds = {task.model: predictive_of(fc, grid).cdf}
         if task.baselines:

@@ -73,9 +73,16 @@ def _cmd_case_check(args: argparse.Namespace) -> int:
 def _cmd_models(args: argparse.Namespace) -> int:
     from models import DEFAULT, registry
 
+    from models.base import STRUCTURES
+
     for name, cls in registry().items():
         mark = " (default)" if name == DEFAULT else ""
         print(f"{name:<12} {cls.description}{mark}")
+    print("structures (append to a family name, e.g. weibull-plain; none = the full model):")
+    for key, st in STRUCTURES.items():
+        if key:
+            on = [k for k, v in vars(st).items() if v] or ["no competing ends, war, era, monotone, size or interval parts"]
+            print(f"  -{key:<11} {', '.join(on)}")
     return 0
 
 
@@ -111,6 +118,12 @@ def _cmd_fit(args: argparse.Namespace) -> int:
           f"({len(dataset)} cases), seed {post.stamp['seed']}")
     print(_diag_line(post.diagnostics))
     print(f"posterior: {post.path}")
+    if args.ppc:
+        from forecast.checks import format_ppc, ppc_by_outcome
+        from models.design import from_dataset
+
+        table = ppc_by_outcome(post, from_dataset(dataset), seed=args.seed)
+        print(format_ppc(table, f"{post.stamp['model']} on {dataset.path}"))
     return 0
 
 
@@ -283,11 +296,18 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     from forecast.executor import make_executor
     from models import registry
 
-    names = list(registry()) if args.model == "all" else [args.model]
-    if args.model != "all":
-        from models import get_model
+    from models import get_model
 
-        get_model(args.model)
+    names = []
+    for name in args.model.split(","):
+        name = name.strip()
+        if name == "all":
+            names += [n for n in registry() if n not in names]
+        elif name not in names:
+            get_model(name)  # an unknown name fails before anything is fitted
+            names.append(name)
+    if args.origin_years < 0:
+        raise InputError("--origin-years", f"{args.origin_years} is negative (0: one origin per case)")
     schemes = list(SCHEMES) if args.scheme == "all" else [args.scheme]
     for s in schemes:
         if s not in SCHEMES:
@@ -310,7 +330,8 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         out = Path(args.out)
     for scheme in schemes:
         config = BacktestConfig(models=tuple(names), scheme=scheme, draws=sampler.draws,
-                                tune=sampler.tune, chains=sampler.chains, seed=args.seed, cases=cases)
+                                tune=sampler.tune, chains=sampler.chains, seed=args.seed, cases=cases,
+                                origin_years=args.origin_years)
         with _progress(f"backtest {scheme}") as progress:
             result = run_backtest(dataset, config, executor=executor, progress=progress,
                                   psis=scheme == "loo" and not args.no_psis)
@@ -371,7 +392,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         from models.design import from_cdb90
 
         design = from_cdb90(load_cdb90())
-        posts = {name: sample_design(cls(), design, seed=args.seed, sampler=sampler)
+        # engagements have no competing ends, wars or eras: the single-end structure
+        posts = {name: sample_design(cls(None, "plain"), design, seed=args.seed, sampler=sampler)
                  for name, cls in registry().items()}
         title = f"CDB90 engagements ({design.n} battles)"
     else:
@@ -490,6 +512,8 @@ def build_parser() -> argparse.ArgumentParser:
     fitp = sub.add_parser("fit", help="fit a model to the reference class (reuses a stored posterior)")
     _add_fit_options(fitp)
     fitp.add_argument("--refit", action="store_true", help="sample even if a matching posterior is stored")
+    fitp.add_argument("--ppc", action="store_true",
+                      help="also a posterior predictive check of the durations by how holdouts ended")
     fitp.set_defaults(func=_cmd_fit)
 
     run = sub.add_parser("run", help="forecast a case: remaining life as of a date, files in --out")
@@ -556,7 +580,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=_cmd_import)
 
     bt = sub.add_parser("backtest", help="out-of-sample forecasts of every historical case, scored")
-    bt.add_argument("--model", default="weibull", help="model name or 'all'")
+    bt.add_argument("--model", default="weibull",
+                    help="model name, comma-separated names, or 'all' (every family, full structure)")
+    bt.add_argument("--origin-years", type=int, default=2,
+                    help="rolling: one origin per this many years of start dates (0: one per case; "
+                         "default 2)")
     bt.add_argument("--scheme", default="loo", help="loo (by war when known), rolling, or all")
     bt.add_argument("--executor", default="local", help="local (processes) or dask")
     bt.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a LocalCluster)")

@@ -133,28 +133,38 @@ def test_bad_claims_name_the_statement(weibull_posterior, synthetic_dataset, cla
     assert "statement 's0'" in str(info.value) and message in str(info.value)
 
 
-def test_sharp_conflict_falls_back_to_mcmc_which_agrees_with_a_direct_fit(
+def test_sharp_conflict_falls_back_to_mcmc_which_meets_the_claim(
         weibull_posterior, synthetic_dataset, seed):
-    from forecast.elicit.claims import read_claims
-    from forecast.elicit.combine import combine
-    from forecast.elicit.fallback import mcmc_forecast
-    from forecast.elicit.update import context
-    from models.design import from_dataset
-
     case = case_with([falls_by(7, 0.9)])  # the model gives falling within 2 more days almost no chance
     ev = update(weibull_posterior, case, synthetic_dataset, seed=seed, lexicons=NO_LEXICON,
                 sampler=small_sampler())
     assert ev.method == "mcmc"
     got = total_prob(ev.forecast, 7)
     assert abs(got - 0.9) < 0.04
-    # a direct MCMC fit of the same model with the claim, another seed
-    claims, _ = read_claims(context(case, synthetic_dataset, weibull_posterior, NO_LEXICON))
+
+
+def test_mcmc_fallback_agrees_with_importance_sampling_where_that_is_reliable(
+        weibull_posterior, synthetic_dataset, seed):
+    """Two independent ways to the same target: reweighting the stored draws (exact cell
+    arithmetic, k-hat small) and sampling the model with the claims in it."""
+    from forecast.elicit.claims import read_claims
+    from forecast.elicit.combine import combine, reweighted
+    from forecast.elicit.fallback import mcmc_forecast
+    from forecast.elicit.update import context
+    from models.design import from_dataset
+
+    case = case_with([falls_by(60, 0.5)])
     base = predict(weibull_posterior, case, seed=seed)
-    direct = mcmc_forecast(weibull_posterior.model, from_dataset(synthetic_dataset), case, base,
-                           combine(base, claims), claims, seed=seed + 1, sampler=small_sampler())
-    n = min(ev.forecast.remaining.size, direct.remaining.size)
-    mc_se = np.sqrt(2 * 0.9 * 0.1 / (n / 4))  # both chains' draws, autocorrelation allowance
-    assert abs(total_prob(direct, 7) - got) < 3 * mc_se
+    claims, _ = read_claims(context(case, synthetic_dataset, weibull_posterior, NO_LEXICON))
+    comb = combine(base, claims)
+    assert comb.pareto_k < 0.7
+    importance = reweighted(base, comb)
+    mcmc = mcmc_forecast(weibull_posterior.model, from_dataset(synthetic_dataset), case, base,
+                         comb, claims, seed=seed + 1, sampler=small_sampler())
+    for h in (30, 90, 365):
+        assert mcmc.p_fall_within(h) == pytest.approx(importance.p_fall_within(h), abs=0.04), h
+    # and both differ from the forecast without the claim where the claim speaks
+    assert abs(importance.p_fall_within(60) - base.p_fall_within(60)) > 0.05
 
 
 def test_realistic_possibility_moves_less_than_almost_certain(weibull_posterior, synthetic_dataset,

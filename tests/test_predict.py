@@ -17,8 +17,13 @@ def test_forecast_summaries_are_coherent(weibull_posterior, seed):
     s = fc.summary()
     ps = [s["p_fall_within"][str(h)] for h in HORIZONS]
     assert all(0 <= p <= 1 for p in ps) and ps == sorted(ps)
-    qs = list(s["days_remaining"].values())
-    assert qs == sorted(qs)
+    qs = [(float(q), v) for q, v in s["days_remaining"].items()]
+    finite = [v for _, v in qs if v is not None]
+    assert finite == sorted(finite)
+    # a quantile is missing (never reached) exactly when the fall is less likely than it
+    never = s["p_other_end_first"]
+    for q, v in qs:
+        assert (v is None) == (q > 1.0 - never), (q, v, never)
     assert s["median_date"] == (case.as_of + timedelta(days=round(fc.quantile(0.5)))).isoformat()
     assert fc.survival["median"].iloc[0] == 1.0  # it has held at as_of
     assert (np.diff(fc.survival["median"]) <= 1e-12).all()

@@ -82,7 +82,7 @@ def central_interval(samples: np.ndarray, prob: float = 0.90) -> tuple[float, fl
 @cache
 def calibration_run(seed: int) -> dict:
     """Fit ``N_DATASETS`` prior-drawn datasets; count how often each 90% interval covers."""
-    model = get_model("weibull")
+    model = get_model("weibull-plain")
     children = np.random.SeedSequence(seed).spawn(N_DATASETS)
     covered = {"beta": 0, "intercept": 0, "sigma": 0}
     totals = {"beta": 0, "intercept": 0, "sigma": 0}
@@ -152,7 +152,7 @@ def test_one_large_dataset_recovers_every_parameter_within_three_posterior_sd(se
     truth = {"intercept": 4.0, "sigma": 0.8}
     beta = np.array([0.5, -0.3, 0.2])
     design = simulate(300, truth["intercept"], beta, truth["sigma"], np.random.default_rng(seed))
-    fit = sample_design(get_model("weibull"), design, seed=seed, sampler=SAMPLER)
+    fit = sample_design(get_model("weibull-plain"), design, seed=seed, sampler=SAMPLER)
     assert fit.diagnostics.reliable, fit.diagnostics.failures
     samples = {"intercept": fit.draws["intercept"], "sigma": fit.draws["sigma"]}
     for j, name in enumerate(NAMES):

@@ -54,7 +54,7 @@ def rossi_design() -> Design:
 @cache
 def bayes_fit(model_name: str, seed: int) -> Posterior:
     """One fit per model and seed for the whole module (compiling costs ~10-30 s a graph)."""
-    return sample_design(get_model(model_name, FLAT), rossi_design(), seed=seed, sampler=SAMPLER)
+    return sample_design(get_model(f"{model_name}-plain", FLAT), rossi_design(), seed=seed, sampler=SAMPLER)
 
 
 @cache

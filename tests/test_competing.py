@@ -1,0 +1,209 @@
+"""Competing ends, interval censoring, dated indicator changes and every family's likelihood,
+checked against answers computed independently (scipy's distributions, closed forms, simulation).
+
+No sampler here: stand-in posteriors (a few draws with known parameters) where sampling is not
+the subject; the PyMC graph itself is compared with the NumPy likelihood at fixed parameters.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from forecast.cases import Case, IndicatorChange, parse_case
+from forecast.errors import InputError
+from forecast.indicators import Indicators
+from forecast.predict import Forecast, forecast_from_eta
+from models import get_model
+from models.loglogistic import LogLogisticAFT
+from models.lognormal import LogNormalAFT
+from models.weibull import WeibullAFT
+
+START = date(2000, 1, 1)
+
+
+def scipy_law(model, eta: float, sigma: float):
+    """The duration law of an AFT model with scalar eta, sigma, from scipy (the oracle)."""
+    scale = np.exp(eta)
+    if isinstance(model, WeibullAFT):
+        return stats.weibull_min(c=1.0 / sigma, scale=scale)
+    if isinstance(model, LogNormalAFT):
+        return stats.lognorm(s=sigma, scale=scale)
+    if isinstance(model, LogLogisticAFT):
+        return stats.fisk(c=1.0 / sigma, scale=scale)
+    raise AssertionError(model)
+
+
+FAMILIES = [WeibullAFT(), LogNormalAFT(), LogLogisticAFT()]
+Y = np.array([0.7, 3.0, 14.0, 60.0, 400.0, 2500.0])
+
+
+@pytest.mark.parametrize("model", FAMILIES, ids=lambda m: m.name)
+def test_density_survival_and_interval_match_scipy(model):
+    eta, sigma = np.log(45.0), 0.9
+    law = scipy_law(model, eta, sigma)
+    np.testing.assert_allclose(model.log_density(Y, eta, sigma), law.logpdf(Y), rtol=1e-9)
+    np.testing.assert_allclose(model.log_survival(Y, eta, sigma), law.logsf(Y), rtol=1e-9)
+    lo, hi = Y, Y + 30.0
+    np.testing.assert_allclose(model.log_interval(lo, hi, eta, sigma),
+                               np.log(law.sf(lo) - law.sf(hi)), rtol=1e-7)
+    u = np.array([0.99, 0.5, 0.01, 1e-6])
+    np.testing.assert_allclose(model.quantile_days(u, eta, sigma), law.isf(u), rtol=1e-7)
+
+
+@pytest.mark.parametrize("model", FAMILIES, ids=lambda m: m.name)
+def test_competing_pointwise_likelihood_is_the_mixture(model):
+    """fell: p f(y); relieved: (1 - p) f_o(y); standing: p S(y) + (1 - p) S_o(y); a month-
+    precision fall: p [F(hi) - F(lo)] — each from scipy."""
+    eta, sigma, p = np.log(45.0), 0.9, 0.8
+    o_eta, o_sigma = np.log(200.0), 1.3
+    fall, other = scipy_law(model, eta, sigma), scipy_law(model, o_eta, o_sigma)
+    y = np.array([10.0, 10.0, 10.0, 10.0, 300.0])
+    event = np.array([1.0, 0.0, 0.0, 1.0, 0.0])
+    oth = np.array([0.0, 1.0, 0.0, 0.0, 0.0])
+    lo = np.array([10.0, 10.0, 10.0, 5.0, 300.0])
+    hi = np.array([10.0, 10.0, 10.0, 40.0, 300.0])
+    got = model.pointwise_loglik(y, event, eta, sigma, other=oth, bounds=(lo, hi),
+                                 eta_p=np.log(p / (1 - p)), o_intercept=o_eta, o_sigma=o_sigma)
+    want = np.log([p * fall.pdf(10.0), (1 - p) * other.pdf(10.0),
+                   p * fall.sf(10.0) + (1 - p) * other.sf(10.0),
+                   p * (fall.cdf(40.0) - fall.cdf(5.0)),
+                   p * fall.sf(300.0) + (1 - p) * other.sf(300.0)])
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+def test_pymc_graph_sums_the_numpy_likelihood(synthetic_dataset):
+    """The PyMC graph's likelihood at a fixed parameter point equals the sum of the NumPy
+    pointwise likelihood (what LOO uses) at the same point — competing ends, intervals, all."""
+    import pytensor
+
+    from models.design import from_dataset
+
+    design = from_dataset(synthetic_dataset)
+    lo, hi = design.bounds()
+    hi = hi.copy()
+    hi[:5] = hi[:5] + 30.0  # a few month-precision rows
+    design = design.__class__(**{**design.__dict__, "y_hi": hi})
+    model = get_model("lognormal")
+    pm_model = model.build(design)
+    point = pm_model.initial_point(random_seed=3)
+    rng = np.random.default_rng(0)
+    point = {k: v + 0.3 * rng.standard_normal(np.shape(v)) for k, v in point.items()}
+    inputs = pm_model.value_vars
+    outs = [pm_model["censored_loglik"], pm_model["eta"], pm_model["eta_p"], pm_model["sigma"],
+            pm_model["o_intercept"], pm_model["o_sigma"]]
+    fn = pytensor.function(inputs, outs, on_unused_input="ignore")
+    total, eta, eta_p, sigma, o_int, o_sigma = fn(*[point[v.name] for v in inputs])
+    rows = model.pointwise_loglik(design.y, design.event, eta, sigma, other=design.others(),
+                                  bounds=design.bounds(), eta_p=eta_p, o_intercept=o_int,
+                                  o_sigma=o_sigma)
+    assert np.isfinite(total)
+    np.testing.assert_allclose(float(total), float(np.sum(design.weights() * rows)), rtol=1e-8)
+
+
+def stand_in(eta, sigma, t0, *, competing=None, held_eff=None, k=4000, seed=1) -> Forecast:
+    case = Case(id="t", name="T", start_date=START, as_of=START + timedelta(days=int(t0)),
+                indicators=Indicators())
+    stamp = Forecast(case_id="t", start_date=START, as_of=case.as_of, held_days=t0, model="m",
+                     model_id="", dataset_hash="", seed=seed, remaining=np.zeros(0),
+                     weights=np.zeros(0), survival=pd.DataFrame(), diagnostics={})
+    return forecast_from_eta(case, np.atleast_1d(eta), np.atleast_1d(sigma), WeibullAFT(),
+                             np.random.default_rng(seed), stamp=stamp, draws_per_eta=k,
+                             competing=competing, held_eff=held_eff)
+
+
+@pytest.mark.parametrize("t0", [0, 20, 200])
+def test_competing_forecast_is_the_cumulative_incidence_given_held(t0):
+    """P(falls within h | held t0) = p [S(t0) - S(t0 + h)] / [p S(t0) + (1 - p) S_o(t0)], and
+    P(another end first | held t0) = (1 - p) S_o(t0) / H(t0): closed forms from scipy."""
+    p, eta, sigma, o_eta, o_sigma = 0.6, np.log(60.0), 1.1, np.log(90.0), 0.8
+    fc = stand_in(eta, sigma, t0, competing={"eta_p": np.array([np.log(p / (1 - p))]),
+                                             "eta_o": np.array([o_eta]),
+                                             "sigma_o": np.array([o_sigma])})
+    fall, other = stats.weibull_min(1 / sigma, scale=np.exp(eta)), stats.weibull_min(1 / o_sigma, scale=np.exp(o_eta))
+    held = p * fall.sf(t0) + (1 - p) * other.sf(t0)
+    for h in (7, 30, 90, 365, 2000):
+        want = p * (fall.sf(t0) - fall.sf(t0 + h)) / held
+        assert fc.p_fall_within(h) == pytest.approx(want, rel=1e-9)
+    assert fc.p_other_end_first() == pytest.approx((1 - p) * other.sf(t0) / held, rel=1e-9)
+    # the remaining-life draws: infinite (never falls) in that share, up to Monte Carlo error
+    share_inf = float(np.mean(~np.isfinite(fc.remaining)))
+    assert share_inf == pytest.approx(fc.p_other_end_first(), abs=0.03)
+    # the median is never reached when the fall is less likely than not
+    summary = fc.summary()
+    assert summary["p_other_end_first"] == pytest.approx(fc.p_other_end_first(), abs=1e-4)
+    if fc.p_other_end_first() > 0.5:
+        assert summary["days_remaining"]["0.5"] is None and summary["median_date"] is None
+
+
+def test_single_end_is_the_competing_model_with_p_one():
+    eta, sigma = np.log(60.0), 1.1
+    single = stand_in(eta, sigma, 30)
+    sure = stand_in(eta, sigma, 30, competing={"eta_p": np.array([40.0]), "eta_o": np.array([3.0]),
+                                                 "sigma_o": np.array([1.0])})
+    for h in (7, 90, 365):
+        assert sure.p_fall_within(h) == pytest.approx(single.p_fall_within(h), rel=1e-12)
+    assert single.p_other_end_first() is None
+
+
+def test_changed_indicators_run_on_the_current_clock():
+    """An AFT holdout whose indicators changed: simulate lives on the time-varying clock
+    (baseline life V ~ Weibull(shape 1/sigma, scale 1); T solves the integral of exp(-eta(u))
+    = V), keep those that held until t0, and compare P(fall within h) with the forecast made
+    from the effective days held."""
+    sigma, eta1, eta2, change, t0 = 0.8, np.log(400.0), np.log(40.0), 50.0, 80.0
+    rng = np.random.default_rng(5)
+    v = stats.weibull_min(1 / sigma).rvs(size=400_000, random_state=rng)
+    used_by_change = change * np.exp(-eta1)
+    t = np.where(v <= used_by_change, v * np.exp(eta1), change + (v - used_by_change) * np.exp(eta2))
+    held = t[t > t0]
+    held_eff = np.array([change * np.exp(eta2 - eta1) + (t0 - change)])
+    fc = stand_in(eta2, sigma, t0, held_eff=held_eff)
+    for h in (7, 30, 90):
+        assert fc.p_fall_within(h) == pytest.approx(np.mean(held <= t0 + h), abs=0.005)
+    # ignoring the change (the holdout always had today's indicators) is visibly different
+    naive = stand_in(eta2, sigma, t0)
+    assert abs(naive.p_fall_within(30) - np.mean(held <= t0 + 30)) > 0.05
+
+
+CASE = {
+    "id": "c", "name": "C", "start_date": "2024-04-13", "as_of": "2024-12-31",
+    "indicators": {"encircled": "partial", "terrain": "urban"},
+}
+
+
+def test_changes_apply_from_their_date():
+    case = parse_case(CASE | {"changes": [
+        {"date": "2024-06-01", "encircled": "yes", "source": "S1"},
+        {"date": "2024-09-01", "external_support": "limited", "source": "S2"}]}, "c.yaml",
+        today=date(2026, 1, 1))
+    assert case.changes[0] == IndicatorChange(date(2024, 6, 1), {"encircled": "yes"}, "S1")
+    assert case.indicators_at(date(2024, 5, 31)).encircled == "partial"
+    assert case.indicators_at(date(2024, 6, 1)).encircled == "yes"
+    segs = case.segments()
+    assert [d for d, _ in segs] == [49.0, 92.0, 121.0]
+    assert segs[-1][1].external_support == "limited" and segs[-1][1].terrain == "urban"
+
+
+@pytest.mark.parametrize("change, where, rule", [
+    ({"date": "2024-04-13", "encircled": "yes", "source": "S"}, "changes[0], key 'date'", "not after start_date"),
+    ({"date": "2024-06-01", "encircled": "full", "source": "S"}, "changes[0], key 'encircled'", "not one of"),
+    ({"date": "2024-06-01", "size": "big", "source": "S"}, "changes[0], key 'size'", "not a categorical"),
+    ({"date": "2024-06-01", "encircled": "yes"}, "changes[0], key 'source'", "missing"),
+    ({"date": "2024-06-01", "source": "S"}, "changes[0]", "names no indicator"),
+])
+def test_bad_changes_name_the_key_and_rule(change, where, rule):
+    with pytest.raises(InputError) as err:
+        parse_case(CASE | {"changes": [change]}, "c.yaml", today=date(2026, 1, 1))
+    assert where in str(err.value) and rule in str(err.value)
+
+
+def test_changes_out_of_order_are_refused():
+    with pytest.raises(InputError, match="date order"):
+        parse_case(CASE | {"changes": [{"date": "2024-09-01", "encircled": "yes", "source": "S"},
+                                       {"date": "2024-06-01", "encircled": "partial", "source": "S"}]},
+                   "c.yaml", today=date(2026, 1, 1))
