@@ -207,3 +207,58 @@ def test_changes_out_of_order_are_refused():
         parse_case(CASE | {"changes": [{"date": "2024-09-01", "encircled": "yes", "source": "S"},
                                        {"date": "2024-06-01", "encircled": "partial", "source": "S"}]},
                    "c.yaml", today=date(2026, 1, 1))
+
+
+def test_ppc_by_outcome_passes_the_truth_and_flags_a_single_end_model():
+    """Durations and ends simulated from known parameters: replicates from those parameters
+    contain the observed statistics; a single-end model (every holdout falls) misses the share
+    that fell."""
+    from types import SimpleNamespace
+
+    from forecast.checks import ppc_by_outcome
+    from models.design import Design
+
+    rng = np.random.default_rng(3)
+    n, draws = 400, 200
+    eta = rng.normal(np.log(60.0), 0.5, n)
+    eta_p = np.full(n, np.log(0.7 / 0.3))
+    model = WeibullAFT()
+    falls = rng.uniform(size=n) < 0.7
+    t = np.where(falls, model.quantile_days(rng.uniform(size=n), eta, 1.0),
+                 model.quantile_days(rng.uniform(size=n), np.log(150.0), 0.7))
+    design = Design(y=t, event=falls.astype(float), other=(~falls).astype(float),
+                    numeric=np.zeros((n, 0)))
+    truth = {"eta": np.tile(eta, (draws, 1)), "eta_p": np.tile(eta_p, (draws, 1)),
+             "sigma": np.ones(draws), "o_intercept": np.full(draws, np.log(150.0)),
+             "o_sigma": np.full(draws, 0.7)}
+    good = ppc_by_outcome(SimpleNamespace(draws=truth, model=model), design, seed=1)
+    assert good["outside_90"].sum() <= 1, good
+    single = {k: truth[k] for k in ("eta", "sigma")}
+    bad = ppc_by_outcome(SimpleNamespace(draws=single, model=model), design, seed=1)
+    share = bad.set_index("statistic").loc["share that fell"]
+    assert share["outside_90"] and share["rep_50"] == 1.0 and share["observed"] < 0.8
+
+
+def test_sparse_level_is_flagged_with_its_effect(weibull_posterior):
+    """A level resting on fewer than SPARSE_LEVEL fitted cases is flagged, with P(30 d) as
+    given (the forecast's own) and with the indicator unknown; a well-supported level is not."""
+    from dataclasses import replace as dc_replace
+
+    from forecast.cases import load_case
+    from forecast.predict import SPARSE_LEVEL, predict
+
+    case = load_case("data/cases/panjshir_2021.yaml")
+    meta = dict(weibull_posterior.meta)
+    counts = {k: list(v) for k, v in meta["level_counts"].items()}
+    j = list(meta["levels"][meta["cat_names"].index("approach_routes")]).index("single")
+    counts["approach_routes"][j] = 3
+    sparse = dc_replace(weibull_posterior, meta=meta | {"level_counts": counts})
+    fc = predict(sparse, case, seed=2)
+    hits = [s for s in fc.extra.get("sparse_levels", []) if s["indicator"] == "approach_routes"]
+    assert len(hits) == 1 and hits[0]["cases"] == 3
+    assert hits[0]["p_fall_within_30"] == pytest.approx(fc.p_fall_within(30), abs=1e-4)
+    assert "rests on 3 case(s)" in " ".join(fc.flags)
+    counts["approach_routes"][j] = SPARSE_LEVEL
+    plenty = dc_replace(weibull_posterior, meta=meta | {"level_counts": counts})
+    assert not [s for s in predict(plenty, case, seed=2).extra.get("sparse_levels", [])
+                if s["indicator"] == "approach_routes"]
