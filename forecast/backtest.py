@@ -315,13 +315,13 @@ def psis_loo(dataset: Dataset, model: str, config: BacktestConfig) -> dict[str, 
 
     import arviz as az
 
-    from forecast.fit import SamplerConfig, fit
+    from forecast.fit import SamplerConfig, fit, fitted_rows
 
     post = fit(dataset, model, seed=config.seed, full_trace=True,
                sampler=SamplerConfig(draws=config.draws, tune=config.tune, chains=config.chains))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        loo = az.loo(post.trace, pointwise=True)
+        loo = az.loo(fitted_rows(post.trace), pointwise=True)
     return {"psis_loo": float(loo.elpd), "psis_k_over_0.7": int((loo.pareto_k.values > 0.7).sum())}
 
 

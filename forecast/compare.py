@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from forecast.fit import Posterior
+from forecast.fit import Posterior, fitted_rows
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ def compare(posteriors: dict[str, Posterior]) -> Comparison:
     """PSIS-LOO for each fitted model and ArviZ's ranking of them."""
     import arviz as az
 
-    traces = {name: p.trace for name, p in posteriors.items()}
+    traces = {name: fitted_rows(p.trace) for name, p in posteriors.items()}
     bad, n_obs = {}, 0
     for name, trace in traces.items():
         with warnings.catch_warnings():  # high Pareto k is reported below, per model

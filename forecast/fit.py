@@ -259,7 +259,25 @@ def _with_log_likelihood(trace: xr.DataTree, model: DurationModel, design: Desig
     groups = {"posterior": keep, "log_likelihood": ll,
               "sample_stats": trace["sample_stats"].dataset,
               "observed_data": xr.Dataset({"duration": ("row", design.y)}, coords={"row": post["row"]}),
-              "constant_data": xr.Dataset({"duration": ("row", design.event)}, coords={"row": post["row"]})}
+              "constant_data": xr.Dataset({"duration": ("row", design.event),
+                                           "weight": ("row", design.weights())},
+                                          coords={"row": post["row"]})}
+    return xr.DataTree.from_dict({f"/{k}": v for k, v in groups.items()})
+
+
+def fitted_rows(trace: xr.DataTree) -> xr.DataTree:
+    """The trace with its log-likelihood restricted to the rows the fit used (weight > 0): the
+    rows PSIS-LOO should count (a nested stage or a held-out row is not an observation)."""
+    import xarray as xr
+
+    const = trace["constant_data"].dataset if "constant_data" in trace.children else None
+    if const is None or "weight" not in const:
+        return trace
+    keep = np.asarray(const["weight"].values) > 0
+    if keep.all():
+        return trace
+    groups = {name: trace[name].dataset for name in trace.children}
+    groups["log_likelihood"] = groups["log_likelihood"].isel(row=np.flatnonzero(keep))
     return xr.DataTree.from_dict({f"/{k}": v for k, v in groups.items()})
 
 
