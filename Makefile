@@ -41,7 +41,7 @@ forecast: $(STAMP)
 	$(VENV)/bin/forecast outcome --from-case $(CASE) --ledger $(LEDGER)
 	$(VENV)/bin/forecast score --ledger $(LEDGER)
 
-# Out-of-sample skill of every model against both climatologies (about 80 min on 2 cores for 451 cases).
+# Out-of-sample skill of every model against both climatologies (about an hour on 2 cores for 451 cases).
 backtest: $(STAMP)
 	$(VENV)/bin/forecast backtest --model all --scheme all --out out/backtest --ledger $(LEDGER)
 

@@ -37,6 +37,7 @@ from forecast.baselines import BASELINES, climatologies
 from forecast.data import Dataset, load_holdouts
 from forecast.outcomes import FALL_TYPES, resolve
 from forecast.predictive import Predictive, standard_grid
+from models import DEFAULT as DEFAULT_MODEL
 
 SCHEMES: tuple[str, ...] = ("loo", "rolling")
 #: Days held at which each case is forecast (0 = as of its start), if still standing then.
@@ -48,7 +49,7 @@ MIN_TRAIN = 40
 class BacktestConfig:
     """What a backtest runs: models, scheme, sampler settings and the seed."""
 
-    models: tuple[str, ...] = ("weibull",)
+    models: tuple[str, ...] = (DEFAULT_MODEL,)
     scheme: str = "loo"
     draws: int = 500
     tune: int = 500

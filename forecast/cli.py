@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable, Sequence
 
 from forecast.errors import InputError, UnreliablePosteriorError
+from models import DEFAULT as DEFAULT_MODEL
 
 
 class _Parser(argparse.ArgumentParser):
@@ -466,7 +467,7 @@ def _add_fit_options(p: argparse.ArgumentParser, *, model: bool = True, **defaul
 
     d = SamplerConfig(**defaults)
     if model:
-        p.add_argument("--model", default="weibull", help="model name (see `forecast models`)")
+        p.add_argument("--model", default=DEFAULT_MODEL, help=f"model name (see `forecast models`; default {DEFAULT_MODEL})")
     p.add_argument("--data", default=None, help="holdouts CSV (default: data/holdouts.csv)")
     p.add_argument("--seed", type=int, default=0, help="seed for sampling and prediction (default 0)")
     p.add_argument("--draws", type=int, default=d.draws, help=f"draws per chain (default {d.draws})")
@@ -580,7 +581,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=_cmd_import)
 
     bt = sub.add_parser("backtest", help="out-of-sample forecasts of every historical case, scored")
-    bt.add_argument("--model", default="weibull",
+    bt.add_argument("--model", default=DEFAULT_MODEL,
                     help="model name, comma-separated names, or 'all' (every family, full structure)")
     bt.add_argument("--origin-years", type=int, default=2,
                     help="rolling: one origin per this many years of start dates (0: one per case; "

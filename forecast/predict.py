@@ -134,18 +134,37 @@ class Forecast:
 
     def p_other_end_first(self) -> float | None:
         """P(another end — relief, attacker withdrawal, war end — comes before the fall | held at
-        as_of): None for a single-end model."""
+        as_of), with the claims' tilt when they have been applied: None for a single-end model."""
         if self.log_p is None:
             return None
-        return float(np.exp(self.log_other0 - self.log_s0) @ self.draw_weights)
+        never = np.exp(self.log_other0 - self.log_s0)
+        if self.claim_edges is not None:  # the never-falls mass sits in the last cell
+            cell_l = np.exp(self.claim_cell_log_weights - np.max(self.claim_cell_log_weights))
+            surv = self.conditional_survival(self.claim_edges)
+            z = (cell_l[:, None] * (surv[:-1] - surv[1:])).sum(axis=0)
+            never = cell_l[-1] * never / np.where(z > 0, z, 1.0)
+        return float(np.clip(never @ self.draw_weights, 0.0, 1.0))
 
     def if_it_falls(self, q: float) -> float:
         """The q-quantile of the remaining days *if it falls* (no other end first): the
-        "if nothing intervenes" duration, labelled so."""
-        finite = np.isfinite(self.remaining)
-        if not finite.any():
+        "if nothing intervenes" duration, labelled so. Exact, from the predictive curve:
+        P(fallen by d | it falls) = P(fallen by d) / P(it falls)."""
+        other = self.p_other_end_first() or 0.0
+        falls = 1.0 - other
+        if falls <= 0:
             return float("inf")
-        return weighted_quantile(self.remaining[finite], self.weights[finite], q)
+        from forecast.predictive import standard_grid
+
+        grid = standard_grid()
+        cdf = (1.0 - self.survival_at(grid)) / falls
+        if cdf[-1] < q:
+            return float("inf")
+        i = int(np.searchsorted(cdf, q, side="left"))
+        if i == 0:
+            return 0.0
+        lo, hi = cdf[i - 1], cdf[i]
+        frac = (q - lo) / (hi - lo) if hi > lo else 1.0
+        return float(grid[i - 1] + frac * (grid[i] - grid[i - 1]))
 
     def draw_survival(self, days: np.ndarray) -> np.ndarray:
         """Each posterior draw's P(still holding at as_of + d) for ``days`` d >= 0 (rows) and

@@ -16,6 +16,7 @@ from forecast.cases import Case
 from forecast.data import Dataset
 from forecast.errors import InputError, UnreliablePosteriorError
 from forecast.predictive import ForecastRecord, Predictive, standard_grid
+from models import DEFAULT as DEFAULT_MODEL
 
 if TYPE_CHECKING:  # pragma: no cover
     from forecast.elicit.update import Evidence
@@ -97,7 +98,7 @@ def prepare_reference(dataset: Dataset, case: Case, *, exclude: tuple[str, ...] 
     return dataset.subset(~out.to_numpy()), list(ids[out])
 
 
-def run_case(case: Case, dataset: Dataset, *, model: str = "weibull", seed: int = 0,
+def run_case(case: Case, dataset: Dataset, *, model: str = DEFAULT_MODEL, seed: int = 0,
              sampler: SamplerConfig | None = None, cache_dir: str | Path | None = None,
              posterior: Posterior | str | Path | None = None, use_statements: bool = True,
              allow_unreliable: bool = False, baselines: bool = True,

@@ -16,7 +16,7 @@ from models.base import STRUCTURES, DurationModel, Priors, Structure
 
 _NOT_MODELS = {"base", "design"}
 #: The default model: the best out-of-sample skill in the backtest (README, "Backtest").
-DEFAULT = "weibull"
+DEFAULT = "lognormal"
 
 
 def registry() -> dict[str, type[DurationModel]]:

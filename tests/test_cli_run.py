@@ -169,10 +169,12 @@ def test_recorded_forecast_is_scored_beside_both_climatologies(recorded):
 
     scores = pd.read_csv(table)
     # the case has statements: the model without them and the statements without the model too
-    assert set(scores["model"]) == {"weibull", "climatology_km", "climatology_aj",
+    from models import DEFAULT
+
+    assert set(scores["model"]) == {DEFAULT, "climatology_km", "climatology_aj",
                                     "indicators_only", "experts_only"}
     fc = json.loads((base / "rec" / "forecast.json").read_text())
-    row = scores[scores["model"] == "weibull"].iloc[0]
+    row = scores[scores["model"] == DEFAULT].iloc[0]
     # it fell 17 days after as_of: "within 7 days" was a no, "within 30 days" a yes
     p7, p30 = fc["p_fall_within"]["7"], fc["p_fall_within"]["30"]
     assert row["brier_7"] == pytest.approx(p7**2, abs=1e-3)

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from forecast.fit import SamplerConfig, sample_design  # forecast before models (import order)
 from models import get_model
 from models.base import Priors
 from models.design import ORDERED, ORDERED_REFERENCE, Design, ForceInputs
@@ -107,8 +108,6 @@ def simulate(seed: int, model) -> tuple[Design, dict[str, float]]:
 
 
 def test_ranks_of_true_parameters_are_uniform():
-    from forecast.fit import SamplerConfig, sample_design
-
     model = get_model("weibull")
     ranks = {k: [] for k in CHECKED}
     for rep in range(REPS):
