@@ -183,10 +183,26 @@ class DurationModel:
         """log S(y) = log P(T > y)."""
         return self.logsf_w((np.log(y) - eta) / sigma)
 
+    # log F_W: W's law is symmetric for the log-normal and log-logistic; Weibull overrides.
+    def logcdf_w(self, z):
+        return self.logsf_w(-np.asarray(z, dtype=float))
+
+    def logcdf_w_pt(self, z):
+        return self.logsf_w_pt(-z)
+
     def log_interval(self, lo, hi, eta, sigma) -> np.ndarray:
-        """log P(lo < T <= hi) (lo < hi), exact in log space."""
-        s_lo = self.log_survival(lo, eta, sigma)
-        return s_lo + _log1mexp(np.minimum(self.log_survival(hi, eta, sigma) - s_lo, -1e-300))
+        """log P(lo < T <= hi) (lo < hi), exact in log space in both tails.
+
+        Right of the median, log S(lo) + log(1 - S(hi)/S(lo)); left of it, where S(lo) and S(hi)
+        both round to 1, log F(hi) + log(1 - F(lo)/F(hi)). The form whose leading term is smaller
+        is the precise one."""
+        z_lo = (np.log(lo) - eta) / sigma
+        z_hi = (np.log(hi) - eta) / sigma
+        s_lo, s_hi = self.logsf_w(z_lo), self.logsf_w(z_hi)
+        f_lo, f_hi = self.logcdf_w(z_lo), self.logcdf_w(z_hi)
+        right = s_lo + _log1mexp(np.minimum(s_hi - s_lo, -1e-300))
+        left = f_hi + _log1mexp(np.minimum(f_lo - f_hi, -1e-300))
+        return np.where(f_hi < s_lo, left, right)
 
     def pointwise_loglik(self, y, event, eta, sigma, *, other=None, bounds=None, eta_p=None,
                          o_intercept=None, o_sigma=None) -> np.ndarray:
@@ -327,8 +343,14 @@ class DurationModel:
         return self.logsf_w_pt((pt.log(y) - eta) / sigma)
 
     def _log_interval(self, lo, hi, eta, sigma, pt):
-        s_lo = self._logsf(lo, eta, sigma, pt)
-        return s_lo + pt.log1mexp(pt.minimum(self._logsf(hi, eta, sigma, pt) - s_lo, -1e-12))
+        """:meth:`log_interval` in PyTensor (the same choice of tail)."""
+        z_lo, z_hi = (pt.log(lo) - eta) / sigma, (pt.log(hi) - eta) / sigma
+        s_lo, s_hi = self.logsf_w_pt(z_lo), self.logsf_w_pt(z_hi)
+        f_lo, f_hi = self.logcdf_w_pt(z_lo), self.logcdf_w_pt(z_hi)
+        # the clip keeps the branch not taken finite (and its gradient zero)
+        right = s_lo + pt.log1mexp(pt.minimum(s_hi - s_lo, -1e-12))
+        left = f_hi + pt.log1mexp(pt.minimum(f_lo - f_hi, -1e-12))
+        return pt.switch(pt.lt(f_hi, s_lo), left, right)
 
     def _predictor(self, prefix: str, design: Design, codes, war_codes, era_codes,
                    mu: float, sd: float, pm, pt):

@@ -33,6 +33,18 @@ class WeibullAFT(DurationModel):
         return -np.exp(z)
 
     @staticmethod
+    def logcdf_w(z):
+        # log(1 - exp(-e^z)); below z = -30 it is z to double precision (and e^z would underflow)
+        z = np.asarray(z, dtype=float)
+        return np.where(z < -30.0, z, np.log(-np.expm1(-np.exp(np.maximum(z, -30.0)))))
+
+    @staticmethod
+    def logcdf_w_pt(z):
+        import pytensor.tensor as pt
+
+        return pt.switch(pt.lt(z, -30.0), z, pt.log1mexp(-pt.exp(pt.maximum(z, -30.0))))
+
+    @staticmethod
     def isf_w(u):
         return np.log(-np.log(u))
 

@@ -38,6 +38,12 @@ def scipy_law(model, eta: float, sigma: float):
     raise AssertionError(model)
 
 
+def std_isf(model, u):
+    """W's inverse survival, from scipy."""
+    law = {WeibullAFT: stats.gumbel_l, LogNormalAFT: stats.norm, LogLogisticAFT: stats.logistic}
+    return law[type(model)].isf(u)
+
+
 FAMILIES = [WeibullAFT(), LogNormalAFT(), LogLogisticAFT()]
 Y = np.array([0.7, 3.0, 14.0, 60.0, 400.0, 2500.0])
 
@@ -76,6 +82,35 @@ def test_competing_pointwise_likelihood_is_the_mixture(model):
     np.testing.assert_allclose(got, want, rtol=1e-9)
 
 
+@pytest.mark.parametrize("model", FAMILIES, ids=lambda m: m.name)
+@pytest.mark.parametrize("tail", ["left", "right", "centre"])
+def test_interval_probability_is_exact_in_both_tails(model, tail):
+    """log P(lo < T <= hi) where S(lo) and S(hi) both round to 1 (far left of the median) or
+    are both tiny (far right), in NumPy and in the PyMC graph, against scipy."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    eta, sigma = np.log(45.0), 0.3
+    law = scipy_law(model, eta, sigma)
+    if tail == "left":  # F(lo) = 1e-32, F(hi) = 1e-30: S rounds to 1 at both ends
+        lo, hi = law.ppf(1e-32), law.ppf(1e-30)
+        want = np.log(law.cdf(hi) - law.cdf(lo))
+    elif tail == "right":  # S(lo) = 1e-30, S(hi) = 1e-32; log S from scipy (fisk's loses the tail,
+        lo, hi = np.exp(eta + sigma * std_isf(model, [1e-30, 1e-32]))  # its logistic's does not)
+        log_s = (stats.logistic.logsf((np.log([lo, hi]) - eta) / sigma) if isinstance(model, LogLogisticAFT)
+                 else law.logsf([lo, hi]))
+        want = log_s[0] + np.log(-np.expm1(log_s[1] - log_s[0]))
+    else:
+        lo, hi = 40.0, 50.0
+        want = np.log(law.cdf(hi) - law.cdf(lo))
+    assert np.isfinite(want)
+    got = model.log_interval(np.array([lo]), np.array([hi]), eta, sigma)
+    np.testing.assert_allclose(got, [want], rtol=1e-7)
+    a, b = pt.dvector("lo"), pt.dvector("hi")
+    graph = pytensor.function([a, b], model._log_interval(a, b, eta, sigma, pt))
+    np.testing.assert_allclose(graph([lo], [hi]), [want], rtol=1e-7)
+
+
 def test_pymc_graph_sums_the_numpy_likelihood(synthetic_dataset):
     """The PyMC graph's likelihood at a fixed parameter point equals the sum of the NumPy
     pointwise likelihood (what LOO uses) at the same point — competing ends, intervals, all."""
@@ -94,10 +129,13 @@ def test_pymc_graph_sums_the_numpy_likelihood(synthetic_dataset):
     rng = np.random.default_rng(0)
     point = {k: v + 0.3 * rng.standard_normal(np.shape(v)) for k, v in point.items()}
     inputs = pm_model.value_vars
-    outs = [pm_model["censored_loglik"], pm_model["eta"], pm_model["eta_p"], pm_model["sigma"],
-            pm_model["o_intercept"], pm_model["o_sigma"]]
+    # the random variables replaced by their values: without this the graph draws them afresh
+    outs = pm_model.replace_rvs_by_values(
+        [pm_model["censored_loglik"], pm_model["eta"], pm_model["eta_p"], pm_model["sigma"],
+         pm_model["o_intercept"], pm_model["o_sigma"]])
     fn = pytensor.function(inputs, outs, on_unused_input="ignore")
     total, eta, eta_p, sigma, o_int, o_sigma = fn(*[point[v.name] for v in inputs])
+    np.testing.assert_allclose(sigma, np.exp(point["sigma_log__"]), rtol=1e-12)  # the point's
     rows = model.pointwise_loglik(design.y, design.event, eta, sigma, other=design.others(),
                                   bounds=design.bounds(), eta_p=eta_p, o_intercept=o_int,
                                   o_sigma=o_sigma)
