@@ -47,6 +47,8 @@ ROLES: tuple[str, ...] = (
     "journalist",
     "other",
 )
+#: The largest calibration beta a statement may be given (beta 1 = face value).
+MAX_BETA = 5.0
 RANGE_INDICATORS: tuple[str, ...] = ("defender_strength", "attacker_strength", "population")
 #: The key that lets a case's dates lie after today (a scenario, not a live case).
 HYPOTHETICAL_KEY = "as_of_is_hypothetical"
@@ -56,7 +58,7 @@ _TOP_KEYS = {"id", "name", "start_date", "start_note", "as_of", "indicators", "s
 _CHANGE_KEYS = {"date", "source", "note"}
 _REQUIRED_TOP = ("id", "name", "start_date", "as_of", "indicators")
 _STATEMENT_KEYS = {"id", "quote", "speaker", "role", "affiliation", "date", "date_note", "source",
-                   "context", "weight", "claims"}
+                   "context", "weight", "source_group", "claims"}
 _REQUIRED_STATEMENT = ("id", "quote", "speaker", "role", "date", "source")
 _OUTCOME_KEYS = {"status", "end_date", "note", "source"}
 _CATEGORY_SPEC_KEYS = ("value", "source", "note")
@@ -76,8 +78,11 @@ class Statement:
     affiliation: str | None = None
     date_note: str | None = None
     context: str | None = None
+    #: the speaker's calibration beta for this statement, overriding the fitted default
     weight: float | None = None
     claims: tuple[dict, ...] = ()
+    #: statements sharing a source (same organisation, same report) share this id
+    source_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -587,8 +592,9 @@ def _statement(raw: Any, where: str, dates: _Dates) -> Statement:
         raise InputError(f"{where}, key 'role'", f"'{shown(role)}' is not one of {', '.join(ROLES)}")
     weight = raw.get("weight")
     if weight is not None:
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 1:
-            raise InputError(f"{where}, key 'weight'", f"'{shown(weight)}' is not a number in [0, 1]")
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= MAX_BETA:
+            raise InputError(f"{where}, key 'weight'",
+                             f"'{shown(weight)}' is not a calibration in [0, {MAX_BETA:g}]")
         weight = float(weight)
     claims = raw.get("claims") or []
     if not isinstance(claims, list) or not all(isinstance(c, dict) for c in claims):
@@ -607,6 +613,7 @@ def _statement(raw: Any, where: str, dates: _Dates) -> Statement:
         context=_optional_text(raw, "context", where),
         weight=weight,
         claims=tuple(claims),
+        source_group=_optional_text(raw, "source_group", where),
     )
 
 

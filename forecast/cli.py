@@ -213,6 +213,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 names = ", ".join(f"{n} #{i}" for n, i in zip(run.baselines, base_ids, strict=True))
                 print(f"recorded the forecast as of {run.case.as_of} as #{fid}, with its baselines "
                       f"({names}), in {ledger.path}")
+                if run.evidence is not None and run.evidence.claims:
+                    from forecast.elicit.calibration import claim_rows
+
+                    kept = ledger.record_claims(run.case.id, run.case.start_date,
+                                                claim_rows(run.evidence))
+                    if kept:
+                        print(f"kept {kept} claim(s) for the speakers' record (forecast experts --ledger)")
     return 0
 
 
@@ -457,6 +464,48 @@ def _cmd_lexicon(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_experts(args: argparse.Namespace) -> int:
+    from forecast.elicit.calibration import load_calibration
+    from forecast.elicit.experts import format_record, record, refit
+
+    if args.backtest:
+        return _experts_backtest(args)
+    ledger = _open_ledger(args, create=False) if args.ledger else None
+    try:
+        if args.fit:
+            cal = refit(args.statements, args.out, seed=args.seed, draws=args.draws, ledger=ledger)
+        else:
+            cal = load_calibration(args.calibration)
+        table, unresolved, n = record(args.statements, seed=args.seed, ledger=ledger)
+    finally:
+        if ledger is not None:
+            ledger.close()
+    print(format_record(table, unresolved, n, cal), end="")
+    return 0
+
+
+def _experts_backtest(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from forecast.data import load_holdouts
+    from forecast.elicit.calibration import load_statements
+    from forecast.elicit.statements_backtest import format_result, run
+    from forecast.executor import LocalExecutor
+
+    dataset = load_holdouts()
+    statements = load_statements(args.statements, holdouts=dataset.frame)
+    out = Path(args.out or "out/statements_backtest")
+    out.mkdir(parents=True, exist_ok=True)
+    bt = run(dataset, statements, model=args.model, seed=args.seed, draws=args.draws // 2,
+             tune=args.draws // 2, executor=LocalExecutor(args.workers))
+    bt.table.to_csv(out / "scores.csv", index=False)
+    bt.skill.to_csv(out / "skill.csv", index=False)
+    bt.folds.to_csv(out / "folds.csv", index=False)
+    print(format_result(bt), end="")
+    print(f"wrote {out / 'scores.csv'}, {out / 'skill.csv'}, {out / 'folds.csv'}")
+    return 0
+
+
 def _add_ledger_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ledger", default=None,
                    help="ledger file (default $FORECAST_LEDGER or .cache/forecast/ledger.sqlite)")
@@ -612,6 +661,24 @@ def build_parser() -> argparse.ArgumentParser:
     lex.add_argument("phrase", nargs="?", default=None, help="look up one phrase or time word")
     lex.set_defaults(func=_cmd_lexicon)
 
+    ex = sub.add_parser("experts", help="the scored record of speakers and roles (data/statements.csv) "
+                                       "and their fitted calibration")
+    ex.add_argument("--statements", default=None, help="statements CSV (default data/statements.csv)")
+    ex.add_argument("--calibration", default=None,
+                    help="calibration YAML to show (default data/lexicon/calibration.yaml)")
+    ex.add_argument("--fit", action="store_true", help="refit the calibrations and write them")
+    ex.add_argument("--out", default=None, help="where --fit writes (default data/lexicon/calibration.yaml)")
+    ex.add_argument("--seed", type=int, default=0)
+    ex.add_argument("--draws", type=int, default=1000)
+    ex.add_argument("--ledger", default=None,
+                    help="also score the claims kept in this ledger (by `forecast run --record`) "
+                         "against the outcomes recorded there")
+    ex.add_argument("--backtest", action="store_true",
+                    help="do statements help? leave-one-war-out backtest of indicators only, "
+                         "statements only and both (writes --out, default out/statements_backtest)")
+    ex.add_argument("--model", default=DEFAULT_MODEL, help="the duration model for --backtest")
+    ex.add_argument("--workers", type=int, default=0, help="worker processes for --backtest (0: in process)")
+    ex.set_defaults(func=_cmd_experts)
     comp = sub.add_parser("compare", help="PSIS-LOO comparison of all models")
     _add_fit_options(comp, model=False)
     comp.add_argument("--cdb90", action="store_true", help="compare on the CDB90 engagements instead")

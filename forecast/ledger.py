@@ -73,8 +73,20 @@ CREATE TABLE standing (id INTEGER PRIMARY KEY, case_id TEXT NOT NULL, on_date TE
     ("backtest_runs", "run_id = NEW.run_id"),
     ("standing", "(case_id = NEW.case_id AND on_date = NEW.on_date) OR id = NEW.id")))
 
+#: Version 2 -> 3: the claims a recorded forecast used, machine-readable, so that they are scored
+#: against the case's outcome and join the speakers' record (``forecast experts --ledger``).
+_V2_TO_V3 = """
+CREATE TABLE claims (id INTEGER PRIMARY KEY, case_id TEXT NOT NULL, label TEXT NOT NULL,
+    statement_id TEXT NOT NULL, speaker TEXT NOT NULL, role TEXT NOT NULL, start_date TEXT NOT NULL,
+    stated_day REAL NOT NULL, kind TEXT NOT NULL, by_lo REAL, by_hi REAL, start_lo REAL,
+    start_hi REAL, p REAL NOT NULL, logit_var REAL NOT NULL, base_rate REAL NOT NULL,
+    source_group TEXT, conditional INTEGER NOT NULL, recorded_at TEXT NOT NULL,
+    UNIQUE (case_id, label));
+""" + _IMMUTABLE.format(t="claims") + _NO_REPLACE.format(
+    t="claims", cond="(case_id = NEW.case_id AND label = NEW.label) OR id = NEW.id")
+
 #: ``MIGRATIONS[v]`` takes a ledger from schema version v to v + 1 (0 = an empty file).
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, _V1_TO_V2)
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, _V1_TO_V2, _V2_TO_V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -344,6 +356,33 @@ class Ledger:
     def outcomes(self) -> dict[str, tuple[str, date]]:
         """:meth:`outcome` of every case that has one."""
         return {c: o for c in self.cases() if (o := self.outcome(c)) is not None}
+
+    # -- claims ---------------------------------------------------------------------------------
+
+    def record_claims(self, case_id: str, start_date: date, rows: Iterable[dict[str, Any]]) -> int:
+        """Keep the claims a forecast used (once per case and claim label; a claim already kept is
+        left as it was). Each row: label, statement_id, speaker, role, stated_day, kind, by_lo,
+        by_hi, start_lo, start_hi, p, logit_var, base_rate, source_group, conditional. Returns
+        how many were new."""
+        cols = ("label", "statement_id", "speaker", "role", "stated_day", "kind", "by_lo", "by_hi",
+                "start_lo", "start_hi", "p", "logit_var", "base_rate", "source_group", "conditional")
+        n = 0
+        with self._write() as con:
+            for r in rows:
+                if con.execute("SELECT 1 FROM claims WHERE case_id = ? AND label = ?",
+                               (case_id, r["label"])).fetchone():
+                    continue
+                con.execute(f"INSERT INTO claims (case_id, start_date, recorded_at, {', '.join(cols)}) "
+                            f"VALUES (?, ?, ?, {', '.join('?' * len(cols))})",
+                            (case_id, _as_date(start_date, "claims").isoformat(), utc_now(),
+                             *[r.get(c) for c in cols]))
+                n += 1
+        return n
+
+    def claims(self, case_id: str | None = None) -> list[dict[str, Any]]:
+        """The kept claims (all cases, or one), oldest first."""
+        sql = "SELECT * FROM claims" + (" WHERE case_id = ?" if case_id else "") + " ORDER BY id"
+        return [dict(r) for r in self._con.execute(sql, (case_id,) if case_id else ())]
 
     # -- backtest runs --------------------------------------------------------------------------
 

@@ -166,13 +166,17 @@ def format_summary(s: ReferenceSummary) -> str:
 
 
 def km_quantile(dataset: Dataset):
-    """A function q -> the duration (days since start) by which a share q of the reference class
-    has fallen, read off the Kaplan–Meier curve (``inf`` beyond the curve's reach)."""
+    """A function (q, after=0) -> the day (since start) by which a share q of the reference
+    class's holdouts still standing on day ``after`` have fallen, read off the Kaplan–Meier curve
+    (``inf`` beyond the curve's reach)."""
     km = kaplan_meier(dataset)
 
     @_quietly
-    def quantile(q: float) -> float:
-        return float(km.percentile(1.0 - q))
+    def quantile(q: float, after: float = 0.0) -> float:
+        s0 = float(km.survival_function_at_times(after).iloc[0]) if after > 0 else 1.0
+        if s0 <= 0:
+            return float("inf")
+        return float(km.percentile(s0 * (1.0 - q)))
 
     return quantile
 

@@ -155,21 +155,21 @@ def run_case(case: Case, dataset: Dataset, *, model: str = DEFAULT_MODEL, seed: 
     if baselines:
         run.baselines = climatologies(dataset, case.held_days, seed=seed)
         if evidence is not None:
-            run.baselines |= statement_baselines(evidence, run.baselines["climatology_km"],
+            run.baselines |= statement_baselines(evidence, run.baselines["climatology_aj"],
                                                  case.held_days)
     return run
 
 
-def statement_baselines(evidence: Evidence, climatology_km: Predictive, held_days: float
+def statement_baselines(evidence: Evidence, climatology: Predictive, held_days: float
                         ) -> dict[str, Predictive]:
     """For a forecast with statements: the model without them (``indicators_only``), and the
-    statements without the model (``experts_only``: the duration claims applied to the
-    reference class's Kaplan–Meier curve, the base rate a reader without indicators would have;
-    effect claims need a model and do not enter)."""
+    statements without the model (``experts_only``: the claims' likelihood applied to the
+    reference class's Aalen–Johansen base rate, the one the claims are weighed against; effect
+    claims need a model and do not enter)."""
     from forecast.elicit.combine import claims_on_curve
 
-    grid = climatology_km.days
-    experts = claims_on_curve(grid, climatology_km.cdf, evidence.claims, held_days)
+    grid = climatology.days
+    experts = claims_on_curve(grid, climatology.cdf, evidence.weighed, held_days)
     return {"indicators_only": predictive_of(evidence.base, grid),
             "experts_only": Predictive(grid, experts)}
 

@@ -90,8 +90,11 @@ def test_unknown_role_and_bad_weight(tmp_path):
     doc["statements"][0]["role"] = "oracle"
     assert "'oracle' is not one of" in _error(tmp_path, doc)
     doc = _doc()
-    doc["statements"][0]["weight"] = 1.5
-    assert "not a number in [0, 1]" in _error(tmp_path, doc)
+    doc["statements"][0]["weight"] = 7.5
+    assert "not a calibration in [0, 5]" in _error(tmp_path, doc)
+    doc = _doc()
+    doc["statements"][0]["weight"] = -0.5
+    assert "not a calibration in [0, 5]" in _error(tmp_path, doc)
 
 
 def test_unknown_key_and_malformed_yaml(tmp_path):

@@ -282,7 +282,7 @@ def test_a_version_1_ledger_migrates_and_keeps_its_records(tmp_path):
         assert ledger.record_outcome("valley", "standing", date(2021, 8, 30)) is True
         assert ledger.outcome("valley") == ("fell", date(2021, 9, 6))
     con = sqlite3.connect(path)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     with pytest.raises(sqlite3.DatabaseError, match="immutable"):
         con.execute("DELETE FROM forecasts")
     con.close()

@@ -139,13 +139,16 @@ def test_time_find(tlex):
     assert [t.key for t in found] == ["long siege", "within 3 weeks", "a couple of months"]
 
 
-def test_role_weights():
+def test_role_weights_are_the_fitted_calibrations():
+    import yaml
+
     from forecast.cases import ROLES
+    from forecast.elicit.calibration import DEFAULT_CALIBRATION
 
     w = load_role_weights()
     assert set(w) == set(ROLES)
-    assert all(0 <= v <= 1 for v in w.values())
-    assert w["independent_analyst"] == 0.6 and w["party_to_conflict"] == 0.15
+    stored = yaml.safe_load(DEFAULT_CALIBRATION.read_text(encoding="utf-8"))["roles"]
+    assert w == {role: e["mean"] for role, e in stored.items()}
 
 
 @pytest.mark.parametrize("name, text, key", [
@@ -157,14 +160,19 @@ def test_role_weights():
                   "description: d}}\n", "vague.soon.quantile"),
     ("time.yaml", "units: {day: 1}\nspans: {x: {days_low: 9, days_high: 2, description: d}}\n",
      "spans.x.days_high"),
-    ("roles.yaml", "roles: {other: {weight: 1.5, rationale: r}}\n", "roles.other.weight"),
-    ("roles.yaml", "[1, 2]\n", "mapping"),
+    ("calibration.yaml", "signal_var: 2\nroles: {other: {mean: 0.5, lo: 0.7, hi: 0.9, n: 3}}\n",
+     "roles.other"),
+    ("calibration.yaml", "signal_var: 2\nroles: {other: {mean: x, lo: 0, hi: 1, n: 3}}\n",
+     "roles.other.mean"),
+    ("calibration.yaml", "signal_var: -1\nroles: {other: {mean: 0.5, lo: 0, hi: 1, n: 3}}\n",
+     "signal_var"),
+    ("calibration.yaml", "[1, 2]\n", "roles"),
 ])
 def test_malformed_files_name_file_and_key(tmp_path, name, text, key):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     loader = {"probability.yaml": load_probability_lexicon, "time.yaml": load_time_lexicon,
-              "roles.yaml": load_role_weights}[name]
+              "calibration.yaml": load_role_weights}[name]
     with pytest.raises(InputError) as exc:
         loader(path)
     assert str(path) in str(exc.value) and key in str(exc.value)
@@ -262,9 +270,10 @@ def test_format_lexicon_shows_survey_and_beta_side_by_side(plex, tlex):
     assert header and "survey mean" in header[0] and "Beta mean" in header[0]
     row = _row(text, "highly unlikely")
     # the survey's own summary, then the Beta's own mean and 90% interval, then the misfit
-    assert row.split()[2:9] == ["0.09", "0.01-0.20", "Beta(0.83,", "6.68)", "0.11", "0.00-0.33",
-                                "0.13"]
-    assert "!" in row
+    # (the Beta is fitted through the answers' quantiles: it matches them, and no misfit flag)
+    assert row.split()[2:9] == ["0.09", "0.01-0.20", "Beta(1.55,", "17.96)", "0.08", "0.01-0.20",
+                                "0.02"]
+    assert "!" not in row
     assert "published figures only" in text and "Kent 1964" in _row(text, "probably not")
     assert "might not" in text and "mirrored" in _row(text, "might not")
     assert "within 72 hours" in text and "winter" in text and "northern hemisphere" in text
@@ -288,8 +297,8 @@ def test_describe_phrase_matches_the_list(plex, tlex):
         else:
             assert "published" in one and "no survey 90%" in one
     one = describe_phrase("highly unlikely", plex, tlex)
-    assert "survey 90% 0.01-0.20" in one and "Beta 90% 0.00-0.33" in one and "gap 0.13" in one
-    assert "does not match" in one
+    assert "survey 90% 0.01-0.20" in one and "Beta 90% 0.01-0.20" in one and "gap 0.02:" in one
+    assert "matches the survey within 0.05" in one
 
 
 def test_describe_phrase_finds_probability_phrases_and_time_words(plex, tlex):
@@ -318,3 +327,23 @@ def test_describe_phrase_unknown_lists_nearest(plex, tlex):
     msg = str(exc.value)
     assert "neither a known probability phrase nor a time word" in msg
     assert "remote chance" in msg and "unknown time phrase" not in msg
+
+
+def test_every_measured_phrase_beta_matches_the_answers_it_stands_for():
+    """The Beta of each CAPphrase term against the raw answers (recomputed here): its mean and
+    5/25/50/75/95% quantiles within 0.05 of the answers'; the worst misfit is reported."""
+    import numpy as np
+    from scipy import stats
+
+    from forecast.elicit.build_lexicon import CAPPHRASE_DIR, read_capphrase
+
+    lex = load_probability_lexicon()
+    worst = 0.0
+    for term, x in read_capphrase(CAPPHRASE_DIR).items():
+        r = lex.lookup(term)
+        levels = [0.05, 0.25, 0.5, 0.75, 0.95]
+        gaps = np.abs(stats.beta.ppf(levels, r.a, r.b) - np.quantile(x, levels))
+        gap = max(gaps.max(), abs(r.a / (r.a + r.b) - x.mean()))
+        worst = max(worst, gap)
+        assert gap < 0.05, (term, gap)
+    assert worst > 0  # the check ran on real answers

@@ -8,13 +8,15 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forecast.elicit.lexicon import load_probability_lexicon, load_time_lexicon
+from forecast.elicit.lexicon import load_role_weights, load_probability_lexicon, load_time_lexicon
 from forecast.elicit.parse import Proposal, format_proposal, propose, split_sentences
 
 KUGELMAN = ("But if an organised military resistance forms in the region, I don't think it's out "
             "of the question that the Taliban will go against it. And if they do, they will win "
             "quickly and easily.")
-SAYED = 'Massoud could not "resist much more than a couple of months".'
+#: Abdul Sayed to AFP, 20 Aug 2021, verbatim with its hedge ("I don't think", not "could not").
+SAYED = ("The Taliban surround Panjshir from all sides and I don't think Massoud's son can resist "
+         "much more than a couple of months.")
 
 
 def _events(p: Proposal) -> list[dict]:
@@ -44,7 +46,8 @@ def test_kugelman_litotes_and_conditional():
     assert p.unread == []
     text = "\n".join(p.readings)
     assert "litotes" in text and "'could happen'" in text and "if they do" in text
-    assert "default weight 0.6" in text
+    beta = load_role_weights()["independent_analyst"]
+    assert f"fitted calibration beta {beta:+.2f}" in text
 
 
 def test_ids_are_snake_case_and_unique():
@@ -56,8 +59,9 @@ def test_ids_are_snake_case_and_unique():
 
 def test_sayed_holds_beyond_couple_of_months():
     p = propose(SAYED)
-    assert p.claims == [{"kind": "holds_beyond", "by": {"days": 60},
-                         "probability": {"phrase": "could not"}}]
+    # the hedge as spoken, and the span as its range (45-75 days), not its midpoint
+    assert p.claims == [{"kind": "holds_beyond", "by": {"days_low": 45, "days_high": 75},
+                         "probability": {"phrase": "i don't think"}}]
     assert p.unread == []
     assert any("a couple of months" in r for r in p.readings)
 

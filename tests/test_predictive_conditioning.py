@@ -19,8 +19,9 @@ import pytest
 from scipy.special import logsumexp
 
 from forecast.cases import Case
-from forecast.elicit.claims import Probability, ReadClaim
-from forecast.elicit.combine import Combination, combine, reweighted
+from forecast.elicit.claims import ReadClaim
+from forecast.elicit.combine import Combination, combine, event_probability, reweighted
+from forecast.elicit.likelihood import Boundary, Event, Weighed, logit
 from forecast.indicators import Indicators
 from forecast.predict import Forecast, forecast_from_eta
 from models.loglogistic import LogLogisticAFT
@@ -149,9 +150,10 @@ def many_draws(t0: float = 200.0, n: int = 300, seed: int = 3, **kw) -> Forecast
     return fc
 
 
-def claim(lo: float, hi: float, p: float, sid: str = "s0", **kw) -> ReadClaim:
-    return ReadClaim(label=f"{sid}/c", statement_id=sid, kind="falls_by", weight=1.0, reading="",
-                     lo=lo, hi=hi, prob=Probability(p, 0.0, f"{p}"), **kw)
+def claim(lo: float, hi: float, p: float, sid: str = "s0", pi: float = 0.4) -> Weighed:
+    """A sharp falls-by claim at ``hi`` days since start (``lo`` unused: 0), at beta 1."""
+    return Weighed(label=f"{sid}/c", event=Event("falls_by", Boundary(hi, hi)), p=p, pi=pi,
+                   beta=1.0, reliability=1.0)
 
 
 def effect_claim() -> ReadClaim:
@@ -163,13 +165,11 @@ def test_claims_start_from_the_conditioned_forecast_and_survival_at_follows_them
     fc = many_draws(k=60)
     t0 = fc.held_days
     assert np.ptp(fc.draw_weights) > 0.5 / fc.draw_weights.size  # S(t0) weights are uneven
-    claims = [claim(0.0, t0 + 60, 0.6), claim(0.0, t0 + 400, 0.9, sid="s1"), effect_claim()]
-    comb = combine(fc, claims[:1])
+    c60, c400 = claim(0.0, t0 + 60, 0.6), claim(0.0, t0 + 400, 0.9, sid="s1", pi=0.7)
     # the forecast's own P(falls within 60 days) is the S(t0)-weighted one
-    assert abs(comb.targets[0].before - fc.p_fall_within(60)) < 1e-9
-    comb = combine(fc, claims)
+    assert abs(event_probability(fc, c60.event) - fc.p_fall_within(60)) < 1e-9
+    comb = combine(fc, [effect_claim()], [c60, c400])
     out = reweighted(fc, comb, smooth=False)
-    assert abs(out.p_fall_within(400) - 0.9) < 1e-6  # the last claim's target holds exactly
     days = out.survival["days"].to_numpy()
     np.testing.assert_allclose(out.survival_at(days), out.survival["mean"], rtol=0, atol=1e-10)
     np.testing.assert_allclose(out.curves @ out.draw_weights, out.survival["mean"], atol=1e-12)
@@ -178,22 +178,32 @@ def test_claims_start_from_the_conditioned_forecast_and_survival_at_follows_them
     cell_l = np.exp(comb.cell_log_weights - comb.cell_log_weights.max())
     edge_s = fc.conditional_survival(comb.edges)
     z = (cell_l[:, None] * (edge_s[:-1] - edge_s[1:])).sum(axis=0)
+    j = np.searchsorted(comb.edges, t0 + far, side="left") - 1
+    assert np.all(cell_l[j] == cell_l[-1])  # the claims' likelihood is flat out there
     want = (cell_l[-1] * fc.conditional_survival(t0 + far) / z) @ out.draw_weights
     np.testing.assert_allclose(out.survival_at(far), want, rtol=1e-12, atol=1e-14)
     # the posterior draws' weights: S(t0) * effect prior * Z_s
     tilt = fc.draw_weights * np.exp(comb.effect_log_weights - comb.effect_log_weights.max()) * z
     np.testing.assert_allclose(out.draw_weights, tilt / tilt.sum(), rtol=1e-10)
+    # without effect claims, a lone sharp claim multiplies the odds of its event by exp(b)
+    alone = reweighted(fc, combine(fc, [], [c60]), smooth=False)
+    shift = np.log(odds(alone.p_fall_within(60)) / odds(fc.p_fall_within(60)))
+    assert shift == pytest.approx(logit(0.6) - logit(0.4), abs=1e-9)
     # the reweighted predictive draws carry the same forecast
     for h in (30, 60, 200, 400):
         from_draws = float(np.sum(out.weights[out.remaining <= h]))
         assert abs(from_draws - out.p_fall_within(h)) < 0.02
     with pytest.raises(ValueError, match="already has claims applied"):
-        combine(out, claims)
+        combine(out, [], [c60])
+
+
+def odds(p):
+    return p / (1 - p)
 
 
 def test_bands_only_reweighting_keeps_the_same_mean():
     fc = many_draws()
-    comb = combine(fc, [claim(0.0, fc.held_days + 30, 0.5)])
+    comb = combine(fc, [], [claim(0.0, fc.held_days + 30, 0.5)])
     full, mean_only = reweighted(fc, comb), reweighted(fc, comb, bands=False)
     np.testing.assert_allclose(full.survival["mean"], mean_only.survival["mean"], atol=1e-14)
     assert full.survival["median"].iloc[0] == 1.0
@@ -206,8 +216,8 @@ def test_draws_that_already_condition_on_having_held_keep_uniform_weights():
     n = fc.eta.size
     np.testing.assert_array_equal(fc.draw_weights, np.full(n, 1.0 / n))
     np.testing.assert_allclose(fc.survival["mean"], fc.curves.mean(axis=1), atol=1e-12)
-    comb = combine(fc, [claim(0.0, fc.held_days + 30, 0.5)])
-    flat = Combination(log_weights=np.zeros(fc.remaining.size), targets=comb.targets,
+    comb = combine(fc, [], [claim(0.0, fc.held_days + 30, 0.5)])
+    flat = Combination(log_weights=np.zeros(fc.remaining.size), weighed=comb.weighed,
                        effect_log_weights=np.zeros(n), pareto_k=float("nan"), edges=comb.edges,
                        cell_log_weights=comb.cell_log_weights, ess=float(n))
     out = reweighted(fc, flat, smooth=False, tilt_draws=False)

@@ -3,13 +3,16 @@
 A claim lives under its statement in the case file (schema in data/cases/README.md). Reading a
 claim turns its words into numbers and says how:
 
-- a probability (``{phrase: ...}``, ``{value: p}`` or ``{beta: [a, b]}``) becomes a mean and a
-  variance — a phrase keeps its spread from the lexicon (a Beta distribution);
+- a probability (``{phrase: ...}``, ``{value: p}`` or ``{beta: [a, b]}``) becomes a mean, a
+  variance and the variance of its logit — a phrase keeps its spread from the lexicon (a Beta);
 - a time (``{days: n}`` from the statement date, ``{days_from_start: n}``, ``{date: ...}``,
   ``{days_low, days_high}``, ``{vague: quickly}`` or ``{phrase: "a couple of months"}``) becomes
-  a threshold in days since the case's start; vague words are read against the reference class
-  (e.g. "quickly" = shorter than its 25th percentile, from the Kaplan–Meier curve);
-- every duration claim becomes a statement about P(T in (lo, hi]) with T in days since start.
+  a :class:`~forecast.elicit.likelihood.Boundary` in days since the case's start: sharp for a
+  number or a date, a range for a span ("a couple of months" = 45-75 days after the statement) and
+  for a vague word, read against comparable holdouts ("quickly" = between the 15% and 35%
+  Kaplan–Meier quantiles of holdouts on the same terrain, or of all if fewer than 30 fell there);
+- every duration claim becomes an :class:`~forecast.elicit.likelihood.Event` about the fall time
+  T, which :mod:`forecast.elicit.likelihood` weighs against the base rate.
 
 Claims about indicators (``kind: effect``) become priors on the model's effects.
 """
@@ -23,32 +26,55 @@ from typing import Any
 import numpy as np
 
 from forecast.cases import Case, Statement
+from forecast.elicit.likelihood import Boundary, Event
 from forecast.errors import InputError
 
-DURATION_KINDS = ("falls_by", "holds_beyond", "quantile", "interval")
+
+def beta_logit_var(a: float, b: float) -> float:
+    """Var(logit p) for p ~ Beta(a, b), with p kept inside [EPS, 1 - EPS] as every stated
+    probability is (the unclipped variance, trigamma(a) + trigamma(b), explodes for a phrase whose
+    answers pile up at 0 or 1): by the Beta's quantiles on a fine midpoint grid, deterministic."""
+    from scipy import stats
+
+    from forecast.elicit.likelihood import logit
+
+    u = (np.arange(4000) + 0.5) / 4000
+    return float(np.var(logit(stats.beta.ppf(u, a, b))))
+
+
+DURATION_KINDS = ("falls_by", "holds_beyond", "falls_eventually", "quantile", "interval")
 KINDS = (*DURATION_KINDS, "event", "effect")
 #: Effect sizes on the log-duration scale for words in effect claims (a factor of e^mean).
 EFFECT_SIZES = {"weak": (0.2, 0.2), "moderate": (0.5, 0.3), "strong": (1.0, 0.4)}
+#: A vague time word's quantile q is read as the day meant lying between q - VAGUE_HALF_WIDTH
+#: and q + VAGUE_HALF_WIDTH of comparable holdouts.
+VAGUE_HALF_WIDTH = 0.10
+#: Comparable holdouts: the same terrain when at least this many of them fell, else all.
+MIN_COMPARABLE = 30
 _CLAIM_KEYS = {"id", "kind", "event", "probability", "by", "from", "to", "q", "given", "indicator",
                "level", "direction", "strength", "mean", "sd", "note"}
 
 
 @dataclass(frozen=True)
 class Probability:
-    """A stated probability: mean and variance (0 for a point value), and how it was read."""
+    """A stated probability: mean, variance (0 for a point value), the variance of its logit
+    (what lowers the claim's reliability), and how it was read."""
 
     mean: float
     var: float
     reading: str
+    logit_var: float = 0.0
 
 
 @dataclass(frozen=True)
 class ReadClaim:
     """A claim read into numbers.
 
-    Duration claims: P(lo < T <= hi) = ``prob`` (T in days since the case's start), possibly
-    ``given`` an event claim (``condition``). Effect claims: a Normal(``mean``, ``sd``) prior on
-    ``effect`` (a model variable and level). ``weight`` is the credibility weight w in [0, 1].
+    Duration claims: "P(``event``) = ``prob``" about the fall time T (days since the case's
+    start), said on day ``stated_day``, possibly ``given`` an event claim (``condition``).
+    ``weight`` is the speaker's calibration beta (0: the words carry nothing; 1: face value).
+    Effect claims: a Normal(``mean``, ``sd``) prior on ``effect`` (a model variable and level),
+    tempered by ``weight``.
     """
 
     label: str
@@ -56,24 +82,40 @@ class ReadClaim:
     kind: str
     weight: float
     reading: str
-    lo: float = 0.0
-    hi: float = float("inf")
+    event: Event | None = None
     prob: Probability | None = None
     condition: Probability | None = None
+    stated_day: float = 0.0
+    group: str | None = None
+    speaker: str = ""
+    role: str = ""
     effect: tuple[str, str] | None = None
     mean: float = 0.0
     sd: float = 1.0
     notes: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def lo(self) -> float:
+        """The earliest day the event's window opens (days since start)."""
+        if self.event is None or self.event.start is None:
+            return 0.0
+        return self.event.start.lo
+
+    @property
+    def hi(self) -> float:
+        """The last day on which the event is still undecided (inf when it never is)."""
+        return np.inf if self.event is None else self.event.last_day()
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"claim": self.label, "statement": self.statement_id,
-                               "kind": self.kind, "weight": self.weight, "reading": self.reading}
+                               "kind": self.kind, "beta": self.weight, "reading": self.reading}
         if self.kind == "effect":
             out |= {"effect": list(self.effect or ()), "prior_mean": self.mean, "prior_sd": self.sd}
         else:
-            out |= {"interval_days_since_start": [self.lo, None if np.isinf(self.hi) else self.hi],
+            out |= {"event": self.event.describe(), "stated_day": self.stated_day,
                     "probability_mean": round(self.prob.mean, 4),
-                    "probability_sd": round(float(np.sqrt(self.prob.var)), 4)}
+                    "probability_sd": round(float(np.sqrt(self.prob.var)), 4),
+                    "source_group": self.group}
             if self.condition is not None:
                 out["condition_probability_mean"] = round(self.condition.mean, 4)
         return out
@@ -82,15 +124,17 @@ class ReadClaim:
 @dataclass
 class Context:
     """What reading claims needs besides the claim: the case, lexicons, the reference class's
-    Kaplan–Meier quantile function (days since start), and the model's effect names."""
+    Kaplan–Meier quantile function (days since start; ``comparable_quantile`` for the holdouts
+    comparable to the case), the model's effect names and the speakers' calibrations."""
 
     case: Case
     km_quantile: Any
     effect_levels: dict[str, tuple[str, ...]]
     prob_lexicon: Any = None
     time_lexicon: Any = None
-    role_weights: dict[str, float] = field(default_factory=dict)
-
+    calibration: Any = None
+    comparable_quantile: Any = None
+    comparable: str = "all holdouts"
 
 def _where(case: Case, st: Statement, i: int | None = None) -> str:
     base = f"{case.path or case.id}, statement '{st.id}'"
@@ -113,7 +157,8 @@ def read_probability(spec: Any, where: str, ctx: Context) -> Probability:
             raise InputError(f"{where}, key 'probability'", "beta needs two positive numbers [a, b]")
         a, b = map(float, value)
         m = a / (a + b)
-        return Probability(m, m * (1 - m) / (a + b + 1), f"Beta({a:g}, {b:g}), mean {m:.2f}")
+        return Probability(m, m * (1 - m) / (a + b + 1), f"Beta({a:g}, {b:g}), mean {m:.2f}",
+                           beta_logit_var(a, b))
     if key == "phrase":
         if not isinstance(value, str):
             raise InputError(f"{where}, key 'probability'", "phrase must be text")
@@ -125,12 +170,13 @@ def read_probability(spec: Any, where: str, ctx: Context) -> Probability:
         via = f" via '{r.phrase}'" if r.phrase.lower() != value.strip().lower() else ""
         reading = (f"'{value}'{via}: Beta({r.a:.2f}, {r.b:.2f}), mean {r.mean:.2f}, "
                    f"90% {r.q05:.2f}-{r.q95:.2f} ({r.source})")
-        return Probability(m, m * (1 - m) / (r.a + r.b + 1), reading)
+        return Probability(m, m * (1 - m) / (r.a + r.b + 1), reading, beta_logit_var(r.a, r.b))
     raise InputError(f"{where}, key 'probability'", f"unknown form '{key}' (phrase, value or beta)")
 
 
-def read_time(spec: Any, where: str, st: Statement, ctx: Context) -> tuple[float, str]:
-    """A time in a claim, as days since the case's start, and how it was read."""
+def read_time(spec: Any, where: str, st: Statement, ctx: Context) -> tuple[Boundary, str]:
+    """A time in a claim as a :class:`Boundary` in days since the case's start (sharp for a
+    number or date; a range for a span or a vague word), and how it was read."""
     offset = float((st.date - ctx.case.start_date).days)
     key_where = f"{where}, key 'by'"
     if not isinstance(spec, dict) or not spec:
@@ -143,34 +189,50 @@ def read_time(spec: Any, where: str, st: Statement, ctx: Context) -> tuple[float
             raise InputError(key_where, f"'{word}': {exc.rule}") from None
         if r.kind == "calendar" and r.date is not None:  # "before winter", said on st.date
             t = float((r.date - ctx.case.start_date).days)
-            return t, f"'{word}': {r.description}: {r.date.isoformat()}, {t:.0f} days after the start"
+            return Boundary(t, t), f"'{word}': {r.description}: {r.date.isoformat()}, day {t:.0f}"
         if r.kind == "vague":
-            t = float(ctx.km_quantile(r.quantile))
-            return t, (f"'{word}': {r.description}; the reference class's {r.quantile:.0%} "
-                       f"Kaplan-Meier quantile is {t:.0f} days from the start")
+            lo, hi, q_lo, q_hi = vague_boundary(ctx.comparable_quantile or ctx.km_quantile,
+                                                r.quantile, max(offset, 0.0))
+            return Boundary(lo, hi), (
+                f"'{word}': {r.description}; the day meant between the {q_lo:.0%} and {q_hi:.0%} "
+                f"Kaplan-Meier quantiles of {ctx.comparable} still standing on the statement's day "
+                f"{max(offset, 0):.0f}: days {lo:.0f}-{hi:.0f} from the start")
         known = [d for d in (r.days_low, r.days_high) if d is not None]
-        mid = r.days if getattr(r, "days", None) is not None else sum(known) / len(known)
-        return offset + mid, (f"'{word}': {r.description}, read as {mid:g} days after the "
-                              f"statement ({st.date})")
+        lo, hi = offset + min(known), offset + max(known)
+        return Boundary(lo, hi), (f"'{word}': {r.description}, days {min(known):g}-{max(known):g} "
+                                  f"after the statement ({st.date}), the day meant uniform on them")
     if "days" in spec:
         d = _positive(spec["days"], key_where)
-        return offset + d, f"{d:g} days after the statement ({st.date})"
+        return Boundary(offset + d, offset + d), f"{d:g} days after the statement ({st.date})"
     if "days_from_start" in spec:
         d = _positive(spec["days_from_start"], key_where)
-        return d, f"{d:g} days after the start ({ctx.case.start_date})"
+        return Boundary(d, d), f"{d:g} days after the start ({ctx.case.start_date})"
     if "days_low" in spec and "days_high" in spec:
         lo, hi = _positive(spec["days_low"], key_where), _positive(spec["days_high"], key_where)
         if lo > hi:
             raise InputError(key_where, f"days_low {lo:g} is greater than days_high {hi:g}")
-        return offset + (lo + hi) / 2, f"{lo:g}-{hi:g} days after the statement, read as the midpoint"
+        return Boundary(offset + lo, offset + hi), (f"{lo:g}-{hi:g} days after the statement, "
+                                                    "the day meant uniform on them")
     if "date" in spec:
         d = spec["date"]
         try:
             d = d if isinstance(d, date) else date.fromisoformat(str(d))
         except ValueError:
             raise InputError(key_where, f"'{d}' is not an ISO date") from None
-        return float((d - ctx.case.start_date).days), f"by {d}"
+        t = float((d - ctx.case.start_date).days)
+        return Boundary(t, t), f"by {d}"
     raise InputError(key_where, "needs days, days_from_start, days_low/days_high, date or vague")
+
+
+def vague_boundary(quantile, q: float, day: float) -> tuple[float, float, float, float]:
+    """A vague word's range (days since start): the (q -/+ ``VAGUE_HALF_WIDTH``) quantiles of the
+    remaining life of holdouts still standing on ``day`` (the statement's), so that "quickly" said
+    on day 60 means quickly from day 60. Sharp at the q-quantile beyond the curve's reach."""
+    q_lo, q_hi = max(q - VAGUE_HALF_WIDTH, 0.01), min(q + VAGUE_HALF_WIDTH, 0.99)
+    lo, hi = float(quantile(q_lo, after=day)), float(quantile(q_hi, after=day))
+    if not np.isfinite(hi):
+        lo = hi = float(quantile(q, after=day))
+    return lo, max(lo, hi), q_lo, q_hi
 
 
 def _positive(value: Any, where: str) -> float:
@@ -180,13 +242,17 @@ def _positive(value: Any, where: str) -> float:
 
 
 def statement_weight(st: Statement, ctx: Context, where: str) -> tuple[float, str]:
-    """The credibility weight of a statement: its own ``weight``, else its role's default."""
+    """The speaker's calibration beta: the statement's own ``weight``, else the speaker's fitted
+    one when their record is long enough, else their role's (data/lexicon/calibration.yaml)."""
     if st.weight is not None:
-        return st.weight, f"weight {st.weight:g} set on the statement"
-    if st.role not in ctx.role_weights:
-        raise InputError(f"{where}, key 'role'", f"no default weight for role '{st.role}'")
-    w = ctx.role_weights[st.role]
-    return w, f"weight {w:g}: default for role {st.role}"
+        return st.weight, f"beta {st.weight:g} set on the statement"
+    if ctx.calibration is None:
+        raise InputError(f"{where}, key 'role'", "no calibration to give the role a beta")
+    try:
+        beta, how = ctx.calibration.beta_for(st.speaker, st.role)
+    except KeyError:
+        raise InputError(f"{where}, key 'role'", f"no fitted calibration for role '{st.role}'") from None
+    return beta, how
 
 
 def read_claims(ctx: Context) -> tuple[list[ReadClaim], list[str]]:
@@ -248,30 +314,40 @@ def _read_one(raw: dict, i: int, st: Statement, where: str, weight: float, wread
     if kind == "effect":
         return _read_effect(raw, label, st, where, weight, wreading, ctx)
     condition = _given(raw, where, events) if "given" in raw else None
-    lo, hi = 0.0, float("inf")
+    start = None
     if kind == "quantile":
         q = raw.get("q")
         if isinstance(q, bool) or not isinstance(q, int | float) or not 0 < q < 1:
             raise InputError(f"{where}, key 'q'", f"{q!r} is not a quantile level in (0, 1)")
-        hi, treading = read_time(raw.get("by"), where, st, ctx)
+        by, treading = read_time(raw.get("by"), where, st, ctx)
         prob = Probability(float(q), 0.0, f"quantile {q:g}")
+        kind_event = "falls_by"
     elif kind == "interval":
-        lo, r1 = read_time(raw.get("from"), where.replace("'by'", "'from'"), st, ctx)
-        hi, r2 = read_time(raw.get("to"), where, st, ctx)
-        if hi <= lo:
+        start, r1 = read_time(raw.get("from"), where.replace("'by'", "'from'"), st, ctx)
+        by, r2 = read_time(raw.get("to"), where, st, ctx)
+        if by.lo <= start.hi:
             raise InputError(f"{where}, key 'to'", "the interval's end is not after its start")
         treading = f"from {r1} to {r2}"
         prob = read_probability(raw.get("probability"), where, ctx)
-    else:
-        hi, treading = read_time(raw.get("by"), where, st, ctx)
+        kind_event = "interval"
+    elif kind == "falls_eventually":
+        if "by" in raw:
+            raise InputError(f"{where}, key 'by'", "a falls_eventually claim has no time")
+        by, treading = None, "no time stated: falls at all, before another end"
         prob = read_probability(raw.get("probability"), where, ctx)
-        if kind == "holds_beyond":  # P(T > t) = p  <=>  P(T <= t) = 1 - p
-            prob = Probability(1 - prob.mean, prob.var, f"holds beyond: {prob.reading}")
-    cond = (f"given the event (P {condition.mean:.2f}), " if condition else "")
-    reading = (f"{cond}P(T in ({lo:.0f}, {'inf' if np.isinf(hi) else f'{hi:.0f}'}] days since start)"
-               f" = {prob.mean:.2f}; time: {treading}; probability: {prob.reading}; {wreading}")
+        kind_event = "falls_eventually"
+    else:
+        by, treading = read_time(raw.get("by"), where, st, ctx)
+        prob = read_probability(raw.get("probability"), where, ctx)
+        kind_event = kind
+    event = Event(kind_event, by=by, start=start)
+    cond = f"given the event (P {condition.mean:.2f}), " if condition else ""
+    reading = (f"{cond}P({event.describe()}) = {prob.mean:.2f}; time: {treading}; "
+               f"probability: {prob.reading}; {wreading}")
     return ReadClaim(label=label, statement_id=st.id, kind=kind, weight=weight, reading=reading,
-                     lo=lo, hi=hi, prob=prob, condition=condition)
+                     event=event, prob=prob, condition=condition,
+                     stated_day=float((st.date - ctx.case.start_date).days),
+                     group=st.source_group, speaker=st.speaker, role=st.role)
 
 
 def _given(raw: dict, where: str, events: dict[str, Probability]) -> Probability:

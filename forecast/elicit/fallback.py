@@ -181,7 +181,7 @@ def mcmc_forecast(model: DurationModel, design: Design, case: Case, base: Foreca
     total = t0 + mc.remaining
     cell_of = np.clip(np.searchsorted(edges, total, side="left") - 1, 0, cell_lw.size - 1)
     log_w = (cell_lw - cell_lw.max())[cell_of] - np.log(np.maximum(z, 1e-300))[mc.draw_index]
-    flat_comb = Combination(log_weights=log_w, targets=comb.targets,
+    flat_comb = Combination(log_weights=log_w, weighed=comb.weighed,
                             effect_log_weights=np.zeros(eta_s.size), pareto_k=float("nan"),
                             edges=edges, cell_log_weights=cell_lw, ess=eta_s.size)
     out = reweighted(mc, flat_comb, smooth=False, tilt_draws=False)

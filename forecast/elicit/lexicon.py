@@ -476,8 +476,16 @@ def load_time_lexicon(path: str | Path | None = None) -> TimeLexicon:
 
 
 def load_role_weights(path: str | Path | None = None) -> dict[str, float]:
-    """Default credibility weight per speaker role from ``roles.yaml``; malformed → InputError."""
-    return dict(_load_roles(_path(path, "roles.yaml")))
+    """Each speaker role's fitted calibration beta (posterior mean) from ``calibration.yaml``
+    (written by ``forecast experts --fit``); malformed → InputError."""
+    return {role: b.mean for role, b in load_calibration(path).roles.items()}
+
+
+def load_calibration(path: str | Path | None = None):
+    """The fitted speaker calibration (:func:`forecast.elicit.calibration.load_calibration`)."""
+    from forecast.elicit.calibration import load_calibration as load
+
+    return load(_path(path, "calibration.yaml"))
 
 
 @functools.lru_cache(maxsize=16)
@@ -620,21 +628,3 @@ def _unit(path: Path, key: str, value: Any) -> float:
     return _number(path, key, value, strict=True)
 
 
-@functools.lru_cache(maxsize=16)
-def _load_roles(path_s: str) -> tuple[tuple[str, float], ...]:
-    path = Path(path_s)
-    raw = _read_yaml(path)
-    if set(raw) != {"roles"}:
-        raise InputError(str(path), "must have exactly one key, 'roles'")
-    roles = raw["roles"]
-    if not isinstance(roles, dict) or not roles:
-        raise _err(path, "roles", "must be a non-empty mapping of role to {weight, rationale}")
-    out = []
-    for role, e in roles.items():
-        where = f"roles.{role}"
-        if not isinstance(role, str) or not isinstance(e, dict) or set(e) != {"weight",
-                                                                              "rationale"}:
-            raise _err(path, where, "must be a mapping with exactly weight and rationale")
-        out.append((role, _number(path, f"{where}.weight", e["weight"], 0, 1)))
-        _text(path, f"{where}.rationale", e["rationale"])
-    return tuple(out)

@@ -224,9 +224,9 @@ def format_lexicon(prob: ProbabilityLexicon, time: TimeLexicon, roles: dict[str,
                if e.get("complement") else "")
         out.append(f"  {name:<{w}}-> {e['phrase']}{how}")
     out += ["", *_time_lines(time, w)]
-    out += ["", "Role weights (default credibility of a statement; a judgement, "
-            "data/lexicon/roles.yaml):"]
-    out += [f"  {role:<{w}}{weight:g}" for role, weight in roles.items()]
+    out += ["", "Role calibrations (beta: how far a statement's departure from the base rate "
+            "moves a forecast; fitted from data/statements.csv, data/lexicon/calibration.yaml):"]
+    out += [f"  {role:<{w}}{weight:+.2f}" for role, weight in roles.items()]
     return "\n".join(out) + "\n"
 
 

@@ -253,10 +253,10 @@ def _by(t: TimeReading, comparator: str | None) -> dict:
     if t.kind == "calendar" and t.date is not None:
         return {"date": t.date.isoformat()}
     lo, hi = t.days_low, t.days_high
-    if comparator and t.days is not None:
-        by: dict = {"days": t.days}
-    elif lo is not None and hi is not None:
-        by = {"days": lo} if lo == hi else {"days_low": lo, "days_high": hi}
+    if lo is not None and hi is not None:  # a span keeps its range, with a comparator too
+        by: dict = {"days": lo} if lo == hi else {"days_low": lo, "days_high": hi}
+    elif t.days is not None:
+        by = {"days": t.days}
     else:
         by = {"days": hi if hi is not None else lo}
     return {k: int(v) if float(v).is_integer() else v for k, v in by.items()}
@@ -467,8 +467,8 @@ def propose(quote: str, *, speaker: str | None = None, role: str | None = None,
         readings.append(f"speaker: {speaker}")
     if reader.claims and role is not None:
         w = lex.roles.get(role)
-        readings.append(f"role '{role}': default weight {w} (data/lexicon/roles.yaml, a judgement)"
-                        if w is not None else f"role '{role}': no default weight")
+        readings.append(f"role '{role}': fitted calibration beta {w:+.2f} (data/lexicon/calibration.yaml)"
+                        if w is not None else f"role '{role}': no fitted calibration")
     if date is not None and any("days" in str(c.get("by")) for c in reader.claims):
         readings.append(f"days are counted from the statement date {date}")
     return Proposal(claims=reader.claims, readings=readings, unread=reader.unread)
