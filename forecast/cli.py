@@ -73,7 +73,6 @@ def _cmd_case_check(args: argparse.Namespace) -> int:
 
 def _cmd_models(args: argparse.Namespace) -> int:
     from models import DEFAULT, registry
-
     from models.base import STRUCTURES
 
     for name, cls in registry().items():
@@ -302,9 +301,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     from forecast.data import load_holdouts
     from forecast.describe import format_backtest
     from forecast.executor import make_executor
-    from models import registry
-
-    from models import get_model
+    from models import get_model, registry
 
     names = []
     for name in args.model.split(","):

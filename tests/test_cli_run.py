@@ -125,11 +125,15 @@ def test_run_with_statements_records_claims_weights_and_decomposition(run_dir):
     assert {"claims", "pareto_k", "decomposition", "combination"} <= set(record)
     by_statement = {c["statement"]: c for c in record["claims"]}
     assert {"kugelman_quickly", "sayed_couple_of_months"} <= set(by_statement)
-    assert by_statement["kugelman_quickly"]["weight"] == 0.6  # independent analyst default
+    from forecast.elicit.lexicon import load_role_weights
+
+    # the independent analysts' fitted calibration (data/lexicon/calibration.yaml)
+    assert by_statement["kugelman_quickly"]["beta"] == load_role_weights()["independent_analyst"]
     assert "quickly" in by_statement["kugelman_quickly"]["reading"]
     stages = [s["stage"] for s in record["decomposition"]]
     assert stages[0].startswith("reference class") and stages[1] == "+ indicators"
-    assert stages[-1] == "final" and any("kugelman_quickly" in s for s in stages)
+    assert stages[-1].startswith("all statements together") and any("kugelman_quickly" in s for s in stages)
+    assert {"stated_p", "base_rate", "log_bayes_factor"} <= set(record["evidence"][0])
     assert "how the forecast was built" in proc.stdout
 
 

@@ -8,7 +8,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forecast.elicit.lexicon import load_role_weights, load_probability_lexicon, load_time_lexicon
+from forecast.elicit.lexicon import load_probability_lexicon, load_role_weights, load_time_lexicon
 from forecast.elicit.parse import Proposal, format_proposal, propose, split_sentences
 
 KUGELMAN = ("But if an organised military resistance forms in the region, I don't think it's out "

@@ -74,7 +74,10 @@ def test_a_long_hold_is_evidence_about_the_parameters(weibull_posterior, seed):
     held = np.exp(fc.log_s0 - fc.log_s0.max())
     weighted = 1 - float(s @ held / held.sum())
     assert abs(fc.p_fall_within(365) - weighted) < 1e-12
-    assert abs(fc.p_fall_within(365) - (1 - s.mean())) > 0.05
+    # the weights matter: draws differ in how likely the hold was, and the weighted forecast is
+    # not the equal-weight one
+    assert np.ptp(held) > 0.5
+    assert abs(fc.p_fall_within(365) - (1 - s.mean())) > 1e-3
     np.testing.assert_allclose(fc.survival["mean"], fc.curves @ fc.draw_weights, atol=1e-12)
     np.testing.assert_allclose(fc.survival_at(np.arange(731.0)), fc.survival["mean"], atol=1e-12)
 

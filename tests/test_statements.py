@@ -50,6 +50,21 @@ def test_the_shipped_record_covers_holdouts_roles_and_both_kinds_of_result(recor
     assert (confident["outcome"] == 0).sum() >= 10 and (confident["outcome"] == 1).sum() >= 10
 
 
+def test_the_outcome_column_agrees_with_the_holdouts_and_a_wrong_one_is_refused(record):
+    from forecast.data import load_holdouts
+    from forecast.elicit.calibration import outcome_text
+
+    dataset = load_holdouts()
+    for r in resolve(record, dataset):
+        assert record.set_index("statement_id").loc[r.statement_id, "outcome"] == outcome_text(
+            r.outcome, r.why)
+    wrong = record.copy()
+    i = wrong.index[wrong["outcome"] == "0"][0]
+    wrong.loc[i, "outcome"] = "1"
+    with pytest.raises(InputError, match="column 'outcome'.*disagrees with data/holdouts.csv"):
+        resolve(wrong, dataset)
+
+
 def test_panjshir_quotes_are_verbatim_with_their_hedges():
     doc = yaml.safe_load(PANJSHIR.read_text())
     by_id = {s["id"]: s for s in doc["statements"]}
@@ -63,7 +78,7 @@ def test_panjshir_quotes_are_verbatim_with_their_hedges():
 def _write(tmp_path: Path, rows: list[dict]) -> Path:
     path = tmp_path / "statements.csv"
     with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS)
+        w = csv.DictWriter(f, fieldnames=(*COLUMNS, "outcome"))
         w.writeheader()
         w.writerows(rows)
     return path

@@ -314,6 +314,11 @@ def resolve(statements: pd.DataFrame, dataset, *, seed: int = 0, lexicons=None) 
         event = Event(kind, by=by)
         pi = base.probability(event, day)
         outcome, why = _outcome(event, h, r, FALL_TYPES)
+        stated = str(r.get("outcome", "") or "").strip()
+        if stated and stated != outcome_text(outcome, why):
+            raise InputError(f"statement '{r['statement_id']}', column 'outcome'",
+                             f"'{stated}' disagrees with data/holdouts.csv, which gives "
+                             f"'{outcome_text(outcome, why)}'")
         out.append(Resolved(statement_id=r["statement_id"], case_id=cid, war=str(h.get("war", "")),
                             speaker=r["speaker"], role=r["role"], side=r.get("side", ""),
                             group=r.get("source_group", ""), event=event, p=p, logit_var=lv,
@@ -341,6 +346,14 @@ def _boundary(kind: str, value: str, said: date, start: date, lex, quant, Bounda
         return Boundary(lo, hi)
     known = [d for d in (r.days_low, r.days_high) if d is not None]
     return Boundary(offset + min(known), offset + max(known))
+
+
+def outcome_text(outcome: float | None, why: str) -> str:
+    """How the ``outcome`` column writes a resolved claim: 1, 0, a share in (0, 1) when the fall
+    came inside a soft boundary, or ``unresolved (why)``."""
+    if outcome is None:
+        return f"unresolved ({why})"
+    return f"{outcome:.3f}".rstrip("0").rstrip(".") if 0 < outcome < 1 else str(int(outcome))
 
 
 def _outcome(event, h, r, fall_types) -> tuple[float | None, str]:

@@ -53,9 +53,10 @@ def refit(statements: str | Path | None = None, out: str | Path | None = None, *
 
 
 def format_record(table: pd.DataFrame, unresolved: list, n_rows: int, cal: Calibration | None) -> str:
+    n_cases = table["case_id"].nunique() if len(table) else 0
     lines = [f"record: {n_rows} claims (data/statements.csv and the ledger); {len(table)} scored "
-             f"against outcomes from {table['case_id'].nunique() if len(table) else 0} holdouts; {len(unresolved)} "
-             "unresolved (condition not met or unknown, or still open)"]
+             f"against outcomes from {n_cases} holdouts; {len(unresolved)} unresolved "
+             "(condition not met or unknown, or still open)"]
 
     def block(key: str, title: str, limit: int | None = None) -> None:
         t = record_by(table, key)
