@@ -266,3 +266,38 @@ def test_claims_kept_in_the_ledger_are_scored_once_their_case_resolves(tmp_path)
         got = {r.statement_id.split(":")[-1] + ":" + r.case_id: r.outcome for r in ledger_resolved(led)}
     assert got == {"quick:valley": 0.0, "soft:valley": pytest.approx(0.45), "long:valley": 0.0,
                    "ever:valley": 1.0, "if:valley": None, "ever:town": 0.0}
+
+
+def test_statements_backtest_scores_the_three_forecasts_and_reduces_to_its_parts(
+        synthetic_dataset, weibull_posterior):
+    """A real (small) leave-one-out run: with no usable claim on a day, 'statements' is exactly the
+    base rate and 'both' exactly the indicators; with claims, they differ."""
+    from forecast.elicit.statements_backtest import run
+    from forecast.executor import LocalExecutor
+
+    frame = synthetic_dataset.frame
+    fell = frame[frame["outcome"] == "fell"].sort_values("duration_days").iloc[-3:]
+    a, b, c = (r for _, r in fell.iterrows())
+    day = lambda r, d=0: (pd.Timestamp(r["start_date"]) + pd.Timedelta(days=d)).date().isoformat()  # noqa: E731
+    rows = [
+        _statement(a["case_id"], day(a), "falls_by", "0.9", "days", "5", role="party_to_conflict",
+                   side="attacker"),
+        _statement(b["case_id"], day(b), "falls_eventually", "0.05", role="party_to_conflict",
+                   side="defender"),
+        # conditional: makes a forecast day but is not used in the backtest
+        _statement(c["case_id"], day(c), "falls_by", "0.9", "days", "5", condition="if x",
+                   condition_met="yes"),
+    ]
+    bt = run(synthetic_dataset, pd.DataFrame(rows), model="weibull", seed=1, draws=150, tune=150,
+             calib_draws=150, executor=LocalExecutor(0))
+    t = bt.table.set_index(["model", "case_id"])
+    assert set(bt.table["model"]) == {"climatology_aj", "indicators", "statements", "both"}
+    assert set(bt.table["case_id"]) == {a["case_id"], b["case_id"], c["case_id"]}
+    cols = ["twcrps", "brier_30", "brier_90"]
+    none = c["case_id"]
+    assert (t.loc[("statements", none), "claims"] == 0).all()
+    np.testing.assert_allclose(t.loc[("statements", none), cols], t.loc[("climatology_aj", none), cols])
+    np.testing.assert_allclose(t.loc[("both", none), cols], t.loc[("indicators", none), cols])
+    for cid in (a["case_id"], b["case_id"]):
+        assert not np.allclose(t.loc[("both", cid), cols], t.loc[("indicators", cid), cols])
+    assert {"twcrps", "brier_30"} <= set(bt.skill["score"]) and len(bt.folds) == 3
