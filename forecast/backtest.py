@@ -234,7 +234,8 @@ def run_fold(task: FoldTask) -> dict[str, Any]:
         start = frame.loc[i, "start_date"].date()
         case = Case(id=case_id, name=str(frame.loc[i, "name"]), start_date=start,
                     as_of=start + timedelta(days=off), indicators=dataset.indicators(i),
-                    war=str(frame.loc[i, "war"]) if "war" in frame and pd.notna(frame.loc[i, "war"]) else None)
+                    war=(str(frame.loc[i, "war"]) if "war" in frame and pd.notna(frame.loc[i, "war"])
+                         else None))
         fc = predict(post, case, seed=task.seed)
         preds = {task.model: predictive_of(fc, grid).cdf}
         if task.baselines:

@@ -145,7 +145,8 @@ class Case:
         in order (one stretch when nothing changed by as_of)."""
         cuts = [ch.date for ch in self.changes if self.start_date < ch.date <= self.as_of]
         bounds = [self.start_date, *sorted(set(cuts)), self.as_of]
-        return [(float((b - a).days), self.indicators_at(a)) for a, b in zip(bounds, bounds[1:])
+        return [(float((b - a).days), self.indicators_at(a))
+                for a, b in zip(bounds, bounds[1:], strict=False)
                 if b > a]
 
     @property
@@ -401,10 +402,12 @@ def _changes(raw: Any, label: str, start: date, outcome: Outcome | None,
         if when <= start:
             raise InputError(f"{where}, key 'date'", f"{when} is not after start_date {start}")
         if outcome is not None and outcome.end_date is not None and when > outcome.end_date:
-            raise InputError(f"{where}, key 'date'", f"{when} is after the outcome's end_date {outcome.end_date}")
+            raise InputError(f"{where}, key 'date'",
+                             f"{when} is after the outcome's end_date {outcome.end_date}")
         if out and when < out[-1].date:
-            raise InputError(f"{where}, key 'date'", f"{when} is before the change above it ({out[-1].date}); "
-                                                    "list changes in date order")
+            raise InputError(f"{where}, key 'date'",
+                             f"{when} is before the change above it ({out[-1].date}); "
+                             "list changes in date order")
         values = {k: _level(v, k, f"{where}, key '{k}'") for k, v in item.items() if k in CATEGORIES}
         if not values or any(v is None for v in values.values()):
             raise InputError(where, "names no indicator with a new level")

@@ -81,7 +81,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
     print("structures (append to a family name, e.g. weibull-plain; none = the full model):")
     for key, st in STRUCTURES.items():
         if key:
-            on = [k for k, v in vars(st).items() if v] or ["no competing ends, war, era, monotone, size or interval parts"]
+            on = ([k for k, v in vars(st).items() if v]
+                  or ["no competing ends, war, era, monotone, size or interval parts"])
             print(f"  -{key:<11} {', '.join(on)}")
     return 0
 
@@ -513,7 +514,8 @@ def _add_fit_options(p: argparse.ArgumentParser, *, model: bool = True, **defaul
 
     d = SamplerConfig(**defaults)
     if model:
-        p.add_argument("--model", default=DEFAULT_MODEL, help=f"model name (see `forecast models`; default {DEFAULT_MODEL})")
+        p.add_argument("--model", default=DEFAULT_MODEL,
+                       help=f"model name (see `forecast models`; default {DEFAULT_MODEL})")
     p.add_argument("--data", default=None, help="holdouts CSV (default: data/holdouts.csv)")
     p.add_argument("--seed", type=int, default=0, help="seed for sampling and prediction (default 0)")
     p.add_argument("--draws", type=int, default=d.draws, help=f"draws per chain (default {d.draws})")

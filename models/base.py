@@ -25,7 +25,8 @@ if the out-of-sample backtest says it helps:
 - **monotone**: ordered indicators (``models.design.ORDERED``) as monotone effects (Bürkner &
   Charpentier 2020): effect of the k-th level = b * (sum of the first k simplex weights), so the
   effect moves one way from the lowest level to the highest, and a level with few rows borrows
-  from its neighbours (shifted to 0 at the most common level, ``ORDERED_REFERENCE``). Other indicators are partially pooled: effect ~ N(0, tau).
+  from its neighbours (shifted to 0 at the most common level, ``ORDERED_REFERENCE``). Other
+  indicators are partially pooled: effect ~ N(0, tau).
 - **size**: the log defender strength (standardized) beside the log force ratio, both as latent
   values inside their recorded ranges, with a population law for rows where they are unknown.
 - **interval**: month- and year-precision durations as interval-censored: log(S(lo) - S(hi)).
@@ -422,7 +423,8 @@ class DurationModel:
         term = beta_force * z_force
         if self.structure.size and f.def_known is not None:
             def_known = pm.Data("def_known", f.def_known.astype(float), dims="row")
-            z_size_in = (log_def - pm.Data("size_center", f.size_center)) / pm.Data("size_scale", f.size_scale)
+            z_size_in = ((log_def - pm.Data("size_center", f.size_center))
+                         / pm.Data("size_scale", f.size_scale))
             size_mu = pm.Normal("size_mu", 0.0, 1.0)
             size_sd = pm.HalfNormal("size_sd", 1.0)
             e_size = pm.Normal("size_e_missing", 0.0, 1.0, dims="row")

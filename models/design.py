@@ -189,7 +189,8 @@ def duration_bounds(frame) -> tuple[np.ndarray, np.ndarray]:
     y = frame["duration_days"].to_numpy(dtype=float)
     start_slack = frame["start_precision"].map(PRECISION_DAYS).fillna(0.0).to_numpy(dtype=float)
     ended = frame["end_date"].notna().to_numpy()
-    end_slack = np.where(ended, frame["end_precision"].map(PRECISION_DAYS).fillna(0.0).to_numpy(dtype=float), 0.0)
+    end_prec = frame["end_precision"].map(PRECISION_DAYS).fillna(0.0).to_numpy(dtype=float)
+    end_slack = np.where(ended, end_prec, 0.0)
     lo = np.maximum(y - start_slack, np.minimum(y, 0.5))
     return lo, y + end_slack
 

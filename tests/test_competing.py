@@ -162,7 +162,8 @@ def test_competing_forecast_is_the_cumulative_incidence_given_held(t0):
     fc = stand_in(eta, sigma, t0, competing={"eta_p": np.array([np.log(p / (1 - p))]),
                                              "eta_o": np.array([o_eta]),
                                              "sigma_o": np.array([o_sigma])})
-    fall, other = stats.weibull_min(1 / sigma, scale=np.exp(eta)), stats.weibull_min(1 / o_sigma, scale=np.exp(o_eta))
+    fall = stats.weibull_min(1 / sigma, scale=np.exp(eta))
+    other = stats.weibull_min(1 / o_sigma, scale=np.exp(o_eta))
     held = p * fall.sf(t0) + (1 - p) * other.sf(t0)
     for h in (7, 30, 90, 365, 2000):
         want = p * (fall.sf(t0) - fall.sf(t0 + h)) / held
@@ -228,7 +229,8 @@ def test_changes_apply_from_their_date():
 
 
 @pytest.mark.parametrize("change, where, rule", [
-    ({"date": "2024-04-13", "encircled": "yes", "source": "S"}, "changes[0], key 'date'", "not after start_date"),
+    ({"date": "2024-04-13", "encircled": "yes", "source": "S"}, "changes[0], key 'date'",
+     "not after start_date"),
     ({"date": "2024-06-01", "encircled": "full", "source": "S"}, "changes[0], key 'encircled'", "not one of"),
     ({"date": "2024-06-01", "size": "big", "source": "S"}, "changes[0], key 'size'", "not a categorical"),
     ({"date": "2024-06-01", "encircled": "yes"}, "changes[0], key 'source'", "missing"),

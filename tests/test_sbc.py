@@ -82,7 +82,8 @@ def simulate(seed: int, model) -> tuple[Design, dict[str, float]]:
     known = def_known & (rng.uniform(size=N) < 0.8)
     force = ForceInputs(
         att_lo=np.where(known, log_att - w * u1, 0.0), att_hi=np.where(known, log_att + w * (1 - u1), 0.0),
-        def_lo=np.where(def_known, log_def - w * u2, 0.0), def_hi=np.where(def_known, log_def + w * (1 - u2), 0.0),
+        def_lo=np.where(def_known, log_def - w * u2, 0.0),
+        def_hi=np.where(def_known, log_def + w * (1 - u2), 0.0),
         known=known, center=0.0, scale=1.0, def_known=def_known, size_center=0.0, size_scale=1.0)
     # ends: it falls with p, at T; or ends otherwise at T_o; administrative censoring at C
     truth["sigma"] = abs(rng.normal(0, pr.sigma_sd))
