@@ -1,51 +1,166 @@
-"""Charts: one function per chart, each returning a matplotlib Figure. No statistics here:
-every number drawn comes from ``forecast.predict`` (or ``forecast.score``)."""
+"""Charts for a briefing: one function per chart, each returning a matplotlib Figure.
+
+No statistics here: every number drawn comes from ``forecast.predict`` (``fan_table``, the
+forecast's exact predictive curve) or ``forecast.score``. One style throughout: plain titles with
+the case's name, axes with units and dates, and a source line (model, its id, the reference data,
+as_of, when the chart was made).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from forecast.predict import Forecast  # noqa: E402
+from forecast.predict import FAN_LEVELS, Forecast, fan_table  # noqa: E402
 
-_BAND_ALPHA = {95: 0.15, 80: 0.25, 50: 0.4}
+BLUE = "#1f5fa8"
+RED = "#b2182b"
+GREY = "#666666"
+#: The focus panel shows the first weeks: up to the forecast's own 75% point of the fall, kept
+#: between these many days.
+FOCUS_DAYS = (14, 120)
 
 
-def survival_fan(forecast: Forecast, *, title: str | None = None, outcome_date=None,
-                 max_days: int | None = None) -> Figure:
-    """P(still holding) after as_of: median curve with 50/80/95% bands across posterior draws.
+def _style(ax) -> None:
+    ax.grid(alpha=0.25, linewidth=0.6)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=8)
 
-    ``outcome_date``, if given, is marked with a vertical line.
+
+def source_line(forecast: Forecast, made: date | None = None) -> str:
+    """Model, its id, the reference data's hash, as_of and the day the chart was made."""
+    made = made or date.today()
+    return (f"Source: holdout-forecast; model {forecast.model} (id {forecast.model_id}), "
+            f"reference data {forecast.dataset_hash[:12]}, as of {forecast.as_of}, made {made}, "
+            f"seed {forecast.seed}.")
+
+
+def _heading(fig: Figure, name: str, question: str, subtitle: str) -> float:
+    """Bold title (the case's name, wrapped to the figure's width) with the question, and a
+    one-line subtitle; returns the top of the plotting area (figure fraction)."""
+    import textwrap
+
+    lines = textwrap.wrap(f"{name}: {question}", int(fig.get_figwidth() * 8.5))
+    fig.suptitle("\n".join(lines), fontsize=12, x=0.01, ha="left", fontweight="bold")
+    line_h = 0.25 / fig.get_figheight()  # about a 12-point line, as a share of the height
+    top = 0.985 - line_h * len(lines) - 0.01
+    fig.text(0.01, top, subtitle, fontsize=9, ha="left", va="top", transform=fig.transFigure)
+    return top - 0.8 * line_h
+
+
+def _focus_days(forecast: Forecast) -> int:
+    q75 = forecast.quantile(0.75)
+    lo, hi = FOCUS_DAYS
+    return int(np.clip(np.ceil(q75 * 1.2) if np.isfinite(q75) else hi, lo, hi))
+
+
+def survival_fan(forecast: Forecast, *, name: str | None = None, title: str | None = None,
+                 outcome_date: date | None = None, standing_date: date | None = None,
+                 max_days: int | None = None, made: date | None = None) -> Figure:
+    """The fan chart: P(still holding) by calendar date after as_of.
+
+    Two panels on the same vertical scale: the first weeks (up to 1.2 times the forecast's 75%
+    point, 14-120 days), where the question is usually decided, and the whole horizon. The mean
+    curve is the predictive the printed numbers come from; around it, bands of the curve across
+    posterior draws at 10%-steps to 90%. The as_of date, and the fall (``outcome_date``) or the
+    last day it was seen standing (``standing_date``), are marked.
     """
-    s = forecast.survival
     if max_days is None:
-        max_days = int(min(s["days"].iloc[-1], max(30, 1.3 * forecast.quantile(0.9))))
-    s = s[s["days"] <= max_days]
-    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-    x = s["date"]
-    for pct in (95, 80, 50):
-        ax.fill_between(x, s[f"lo{pct}"], s[f"hi{pct}"], color="tab:blue", alpha=_BAND_ALPHA[pct],
-                        linewidth=0, label=f"{pct}% band")
-    ax.plot(x, s["median"], color="tab:blue", linewidth=2, label="median")
-    ax.axvline(forecast.as_of, color="grey", linestyle=":", linewidth=1)
-    ax.annotate(f"as of {forecast.as_of}", (forecast.as_of, 0.0), textcoords="offset points",
-                xytext=(4, 4), fontsize=8, color="grey")
-    if outcome_date is not None and outcome_date <= forecast.as_of + timedelta(days=max_days):
-        ax.axvline(outcome_date, color="tab:red", linewidth=1.5, label=f"fell {outcome_date}")
-    ax.set_ylim(0, 1.02)
-    ax.set_ylabel("P(still holding)")
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(mdates.AutoDateLocator()))
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8)
-    basis = "indicators + statements" if forecast.extra.get("claims") else "indicators"
-    ax.set_title(title or f"{forecast.case_id}: P(still holding) after {forecast.as_of}\n"
-                 f"{forecast.model} model, {basis}", fontsize=11)
+        q90 = forecast.quantile(0.9)
+        max_days = int(min(7300, max(90, 1.3 * q90 if np.isfinite(q90) else 730)))
+    focus = min(_focus_days(forecast), max_days)
+    days = np.unique(np.concatenate([np.arange(0.0, focus + 1.0),
+                                     np.linspace(0.0, max_days, 400)]))
+    table = fan_table(forecast, days)
+    fig, (ax_f, ax_w) = plt.subplots(1, 2, figsize=(11, 5), width_ratios=[1.2, 1],
+                                     layout="constrained", sharey=True)
+    for ax, limit in ((ax_f, focus), (ax_w, max_days)):
+        t = table[table["days"] <= limit]
+        x = t["date"]
+        for b in sorted(FAN_LEVELS, reverse=True):
+            pct = int(round(b * 100))
+            ax.fill_between(x, t[f"lo{pct}"], t[f"hi{pct}"], color=BLUE, alpha=0.10, linewidth=0,
+                            label=f"{pct}% band" if b in (0.5, 0.9) else None)
+        ax.plot(x, t["mean"], color=BLUE, linewidth=2.2, label="P(still holding) (mean)")
+        ax.axvline(forecast.as_of, color=GREY, linestyle=":", linewidth=1)
+        end = forecast.as_of + timedelta(days=float(limit))
+        if outcome_date is not None and forecast.as_of <= outcome_date <= end:
+            ax.axvline(outcome_date, color=RED, linewidth=1.6, label=f"fell {outcome_date}")
+        if standing_date is not None and forecast.as_of <= standing_date <= end:
+            ax.axvline(standing_date, color=RED, linestyle="--", linewidth=1.2,
+                       label=f"still standing {standing_date}")
+        ax.set_ylim(0, 1.02)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+        _style(ax)
+    ax_f.set_ylabel("P(still holding)")
+    ax_f.set_title(f"First {focus} days after {forecast.as_of}", fontsize=9, color=GREY, loc="left")
+    ax_w.set_title(f"Whole horizon ({max_days} days)", fontsize=9, color=GREY, loc="left")
+    ax_f.annotate(f"as of {forecast.as_of}", (mdates.date2num(forecast.as_of), 0.02),
+                  textcoords="offset points", xytext=(4, 2), fontsize=8, color=GREY)
+    ax_f.legend(loc="upper right", fontsize=8, frameon=False)
+    s = forecast.summary()
+    p30 = s["p_fall_within"]["30"]
+    med = s["days_remaining"].get("0.5")
+    med_text = "beyond the data" if med is None else f"{med:.0f} days"
+    other = forecast.p_other_end_first()
+    other_text = "" if other is None else f"; P(another end comes first) {other:.2f}"
+    basis = "indicators and statements" if forecast.extra.get("claims") else "indicators"
+    top = _heading(fig, name or forecast.case_id, title or "how long will it hold?",
+                   f"P(falls within 30 days) {p30:.2f}; median time to the fall {med_text}"
+                   f"{other_text}. Forecast from {basis}.")
+    fig.get_layout_engine().set(rect=(0, 0.04, 1, top))
+    fig.text(0.01, 0.01, source_line(forecast, made), fontsize=7, color=GREY, ha="left")
+    return fig
+
+
+def fall_date_chart(forecast: Forecast, *, name: str | None = None,
+                    outcome_date: date | None = None, standing_date: date | None = None,
+                    max_days: int | None = None, made: date | None = None) -> Figure:
+    """The fall date's distribution: P(fallen by date) (the CDF, improper when the holdout may
+    end otherwise) above its density per day, with the fall or "still standing" marked — as a
+    continuous forecasting question shows it."""
+    if max_days is None:
+        q90 = forecast.quantile(0.9)
+        max_days = int(min(7300, max(60, 1.3 * q90 if np.isfinite(q90) else 365)))
+    days = np.arange(0.0, max_days + 1.0)
+    table = fan_table(forecast, days, levels=())
+    cdf = table["fallen"].to_numpy()
+    density = np.diff(cdf, prepend=0.0)
+    fig, (ax_c, ax_d) = plt.subplots(2, 1, figsize=(9, 6), sharex=True, layout="constrained",
+                                     height_ratios=[1.3, 1])
+    x = table["date"]
+    ax_c.plot(x, cdf, color=BLUE, linewidth=2, label="P(fallen by date)")
+    ax_c.set_ylim(0, 1.02)
+    ax_c.set_ylabel("P(fallen by date)")
+    ax_d.fill_between(x, density, step="mid", color=BLUE, alpha=0.35, linewidth=0)
+    ax_d.plot(x, density, color=BLUE, linewidth=1, drawstyle="steps-mid",
+              label="P(falls on the day)")
+    ax_d.set_ylabel("P(falls on the day)")
+    for ax in (ax_c, ax_d):
+        ax.axvline(forecast.as_of, color=GREY, linestyle=":", linewidth=1)
+        if outcome_date is not None:
+            ax.axvline(outcome_date, color=RED, linewidth=1.6, label=f"fell {outcome_date}")
+        if standing_date is not None:
+            ax.axvline(standing_date, color=RED, linestyle="--", linewidth=1.2,
+                       label=f"still standing {standing_date}")
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+        _style(ax)
+    ax_c.legend(loc="lower right", fontsize=8, frameon=False)
+    falls = 1.0 - (forecast.p_other_end_first() or 0.0)
+    median_date = forecast.summary().get("median_date")
+    top = _heading(fig, name or forecast.case_id, "when would it fall?",
+                   f"P(it falls at all) {falls:.2f}; even odds that it has fallen by "
+                   f"{median_date or 'beyond the data'}.")
+    fig.get_layout_engine().set(rect=(0, 0.04, 1, top))
+    fig.text(0.01, 0.01, source_line(forecast, made), fontsize=7, color=GREY, ha="left")
     return fig
 
 
@@ -54,7 +169,7 @@ def save(fig: Figure, stem) -> list:
     paths = []
     for ext in ("png", "svg"):
         path = f"{stem}.{ext}"
-        fig.savefig(path, dpi=120)
+        fig.savefig(path, dpi=130)
         paths.append(path)
     plt.close(fig)
     return paths

@@ -27,7 +27,7 @@ that share. A single-end model is the case p_s = 1.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -610,6 +610,36 @@ def forecast_from_eta(case: Case, eta: np.ndarray, sigma: np.ndarray, model, rng
     survival.insert(1, "date", [case.as_of + timedelta(days=int(d)) for d in days])
     fc.survival = survival
     return fc
+
+
+#: Credible levels of the fan chart's bands (the curve across posterior draws): 10% steps to 90%.
+FAN_LEVELS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def fan_table(forecast: Forecast, days: np.ndarray,
+              levels: tuple[float, ...] = FAN_LEVELS) -> pd.DataFrame:
+    """What the fan chart draws, on ``days`` after as_of: ``mean`` (the predictive P(still
+    holding), the curve every printed number comes from, exact), ``date``, and for each level the
+    band of the per-draw curves across posterior draws (``lo<pct>``/``hi<pct>``, weighted as the
+    predictive is), plus ``fallen`` = 1 - mean."""
+    days = np.asarray(days, dtype=float)
+    curves = forecast.draw_survival(days)
+    weights = forecast.draw_weights
+    mean = np.clip(forecast.survival_at(days), 0.0, 1.0)
+    order = np.argsort(curves, axis=1, kind="stable")
+    values = np.take_along_axis(curves, order, axis=1)
+    cum = np.cumsum(np.asarray(weights)[order], axis=1)
+    cum /= cum[:, -1:]
+    out: dict[str, Any] = {"days": days, "mean": mean, "fallen": 1.0 - mean}
+    for b in levels:
+        pct = int(round(b * 100))
+        for name, q in ((f"lo{pct}", (1 - b) / 2), (f"hi{pct}", 1 - (1 - b) / 2)):
+            idx = np.minimum((cum < q).sum(axis=1), curves.shape[1] - 1)
+            out[name] = values[np.arange(curves.shape[0]), idx]
+    table = pd.DataFrame(out)
+    start = datetime.combine(forecast.as_of, datetime.min.time())  # fractions of a day kept
+    table.insert(1, "date", [start + timedelta(days=float(d)) for d in days])
+    return table
 
 
 def survival_bands(days: np.ndarray, curves: np.ndarray, weights: np.ndarray | None = None) -> pd.DataFrame:

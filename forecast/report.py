@@ -1,4 +1,5 @@
-"""Write a forecast to a directory: forecast.json, survival.csv, survival.png and .svg.
+"""Write a forecast to a directory: forecast.json, survival.csv, and the fan chart
+(survival.png/.svg) and fall-date chart (fall_date.png/.svg).
 
 Files are written into a temporary directory beside the target and moved into place, so a
 failure leaves nothing half-written.
@@ -32,7 +33,9 @@ def write_forecast(forecast: Forecast, case: Case, out_dir: str | Path) -> dict[
         outcome = case.outcome.end_date if case.outcome and case.outcome.status != "ongoing" else None
         if outcome is not None and outcome < forecast.as_of:
             outcome = None
-        charts.save(charts.survival_fan(forecast, outcome_date=outcome), tmp / "survival")
+        charts.save(charts.survival_fan(forecast, name=case.name, outcome_date=outcome), tmp / "survival")
+        charts.save(charts.fall_date_chart(forecast, name=case.name, outcome_date=outcome),
+                    tmp / "fall_date")
         out.mkdir(exist_ok=True)
         written = {}
         for f in sorted(tmp.iterdir()):

@@ -1,23 +1,65 @@
+"""Charts: built from real forecast objects; assertions on the figure's artists, not pixels."""
+
 from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
+import pandas as pd
+import pytest
 from conftest import PANJSHIR
 from matplotlib.collections import PolyCollection
 
 from forecast.cases import load_case
-from forecast.charts import survival_fan
-from forecast.predict import predict
+from forecast.charts import fall_date_chart, survival_fan
+from forecast.predict import FAN_LEVELS, predict
 
 
-def test_survival_fan_draws_three_bands_the_median_and_the_outcome(weibull_posterior, seed):
-    fc = predict(weibull_posterior, load_case(PANJSHIR), seed=seed)
-    fig = survival_fan(fc, outcome_date=date(2021, 9, 6))
-    ax = fig.axes[0]
-    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
-    assert len(bands) == 3
-    labels = [line.get_label() for line in ax.get_lines()]
-    assert "median" in labels and "fell 2021-09-06" in labels
-    median = next(line for line in ax.get_lines() if line.get_label() == "median")
-    assert median.get_ydata()[0] == 1.0  # it has held at as_of
-    assert "indicators" in ax.get_title() and ax.get_ylabel() == "P(still holding)"
+@pytest.fixture(scope="module")
+def panjshir_forecast(weibull_posterior):
+    return predict(weibull_posterior, load_case(PANJSHIR), seed=20210820)
+
+
+def _line(ax, label):
+    return next(line for line in ax.get_lines() if line.get_label() == label)
+
+
+def test_the_fan_chart_draws_the_mean_the_numbers_use_with_bands_and_markers(panjshir_forecast):
+    fc = panjshir_forecast
+    fig = survival_fan(fc, name="Panjshir Valley resistance", outcome_date=date(2021, 9, 6),
+                       made=date(2026, 11, 26))
+    focus, whole = fig.axes
+    for ax in (focus, whole):
+        bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        assert len(bands) == len(FAN_LEVELS) == 9  # 10% steps to 90%
+        assert ax.get_ylim()[0] == 0
+    mean = _line(focus, "P(still holding) (mean)")
+    y = np.asarray(mean.get_ydata(), dtype=float)
+    assert y[0] == 1.0  # it has held at as_of
+    # the curve drawn is the one the printed numbers come from: P(falls within 30 d) = 1 - S(30)
+    from datetime import datetime
+
+    start = datetime.combine(fc.as_of, datetime.min.time())
+    x_days = ((pd.to_datetime(np.asarray(mean.get_xdata())) - pd.Timestamp(start))
+              / pd.Timedelta(days=1)).to_numpy()
+    assert 1 - y[x_days == 30][0] == pytest.approx(fc.summary()["p_fall_within"]["30"], abs=5e-5)
+    assert "fell 2021-09-06" in [line.get_label() for line in focus.get_lines()]
+    texts = " ".join(t.get_text() for t in fig.texts) + fig._suptitle.get_text()
+    assert "Panjshir Valley resistance" in texts and "panjshir_2021" not in fig._suptitle.get_text()
+    assert f"model {fc.model}" in texts and "as of 2021-08-20" in texts and "made 2026-11-26" in texts
+    assert focus.get_ylabel() == "P(still holding)"
+    # the focus panel shows the first weeks: its horizon is far shorter than the whole one
+    whole_end = pd.to_datetime(np.asarray(whole.get_lines()[0].get_xdata()))[-1]
+    assert max(x_days) < (whole_end - pd.Timestamp(start)).days
+
+
+def test_the_fall_date_chart_is_the_cdf_and_its_daily_density(panjshir_forecast):
+    fc = panjshir_forecast
+    fig = fall_date_chart(fc, name="Panjshir", standing_date=date(2021, 8, 31))
+    cdf_ax, dens_ax = fig.axes
+    cdf = np.asarray(_line(cdf_ax, "P(fallen by date)").get_ydata(), dtype=float)
+    dens = np.asarray(_line(dens_ax, "P(falls on the day)").get_ydata(), dtype=float)
+    assert cdf[0] == 0 and np.all(np.diff(cdf) >= -1e-12)
+    np.testing.assert_allclose(np.cumsum(dens), cdf, atol=1e-12)
+    assert cdf[30] == pytest.approx(fc.p_fall_within(30), abs=1e-9)
+    assert "still standing 2021-08-31" in [line.get_label() for line in cdf_ax.get_lines()]
