@@ -40,6 +40,7 @@ forecast: $(STAMP)
 	$(VENV)/bin/forecast run $(CASE) --out $(OUT) --overwrite --record --ledger $(LEDGER)
 	$(VENV)/bin/forecast outcome --from-case $(CASE) --ledger $(LEDGER)
 	$(VENV)/bin/forecast score --ledger $(LEDGER)
+	$(VENV)/bin/forecast report $(CASE) --out $(OUT) --ledger $(LEDGER)
 
 # Out-of-sample skill of every model against both climatologies (about an hour on 2 cores for 451 cases).
 backtest: $(STAMP)

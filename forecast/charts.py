@@ -164,6 +164,101 @@ def fall_date_chart(forecast: Forecast, *, name: str | None = None,
     return fig
 
 
+def decomposition_chart(evidence, case, *, made: date | None = None) -> Figure:
+    """How the forecast was built: P(falls within 30 days) and the median days remaining at each
+    stage — the reference class, + the indicators, each statement alone (its speaker and the start
+    of its quote), and all statements together. The numbers are the decomposition's."""
+    import textwrap
+
+    rows = evidence.decomposition
+    quotes = {st.id: st for st in case.statements}
+    labels = []
+    for r in rows:
+        stage = r["stage"]
+        sid = stage[2:].split(" alone", 1)[0] if stage.startswith("+ ") and " alone" in stage else None
+        if sid in quotes:
+            st = quotes[sid]
+            excerpt = textwrap.shorten(st.quote, 60, placeholder=" ...")
+            labels.append(f"+ {st.speaker} alone\n\u201c{excerpt}\u201d")
+        else:
+            labels.append(stage)
+    p30 = [r["p_fall_within"]["30"] for r in rows]
+    med = [r["median_days_remaining"] for r in rows]
+    y = np.arange(len(rows))[::-1]
+    fig, (ax_p, ax_m) = plt.subplots(1, 2, figsize=(11, 0.75 * len(rows) + 1.8), sharey=True,
+                                     layout="constrained")
+    ax_p.plot(p30, y, "o", color=BLUE, label="P(falls within 30 days)")
+    ax_p.set_xlim(0, 1)
+    ax_p.set_xlabel("P(falls within 30 days after as_of)")
+    shown = [m if m is not None else np.nan for m in med]
+    ax_m.plot(shown, y, "o", color=BLUE, label="median days remaining")
+    if len(rows) > 1:  # the indicators-only forecast, which each statement starts from
+        ax_p.axvline(p30[1], color=GREY, linestyle="--", linewidth=0.8)
+        if shown[1] == shown[1]:
+            ax_m.axvline(shown[1], color=GREY, linestyle="--", linewidth=0.8)
+    ax_m.set_xlabel("median days remaining (beyond the data: not drawn)")
+    for ax, values, fmt in ((ax_p, p30, "{:.2f}"), (ax_m, shown, "{:.0f}")):
+        for yi, v in zip(y, values, strict=True):
+            if v == v:  # not NaN
+                ax.annotate(fmt.format(v), (v, yi), textcoords="offset points", xytext=(6, 4),
+                            fontsize=8)
+        _style(ax)
+    ax_p.set_yticks(y, labels, fontsize=8)
+    top = _heading(fig, case.name, "how the forecast was built",
+                   "Each statement is shown alone on top of the indicators; together they multiply "
+                   "(their order does not matter).")
+    fig.get_layout_engine().set(rect=(0, 0.04, 1, top))
+    fig.text(0.01, 0.01, source_line(evidence.forecast, made), fontsize=7, color=GREY, ha="left")
+    return fig
+
+
+def evolution_chart(records, *, name: str | None = None, events: dict | None = None,
+                    outcome_date: date | None = None) -> Figure:
+    """A case's recorded forecasts over their as_of dates (ledger records of one model): the
+    median fall date and its 80% band (10%-90% of the fall date), with dated events marked."""
+    recs = sorted(records, key=lambda r: r.as_of)
+    if not recs:
+        raise ValueError("no recorded forecasts to draw")
+    as_of = [r.as_of for r in recs]
+
+    def fall_date(r, q):
+        d = r.predictive.quantile(q)
+        return None if not np.isfinite(d) else r.as_of + timedelta(days=float(d))
+
+    lo, mid, hi = ([fall_date(r, q) for r in recs] for q in (0.1, 0.5, 0.9))
+    fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
+    ok = [i for i in range(len(recs)) if lo[i] is not None and hi[i] is not None]
+    if ok:
+        ax.fill_between([as_of[i] for i in ok], [mdates.date2num(lo[i]) for i in ok],
+                        [mdates.date2num(hi[i]) for i in ok], color=BLUE, alpha=0.2, linewidth=0,
+                        label="80% band of the fall date")
+    okm = [i for i in range(len(recs)) if mid[i] is not None]
+    ax.plot([as_of[i] for i in okm], [mdates.date2num(mid[i]) for i in okm], "o-", color=BLUE,
+            label="median fall date")
+    lims = [mdates.date2num(min(as_of)), mdates.date2num(max(as_of))]
+    ax.plot([as_of[0], as_of[-1]], lims, color=GREY, linestyle=":", linewidth=1,
+            label="forecast date (the fall cannot come before it)")
+    if outcome_date is not None:
+        ax.axhline(mdates.date2num(outcome_date), color=RED, linewidth=1.5,
+                   label=f"fell {outcome_date}")
+    for when, text in (events or {}).items():
+        ax.axvline(when, color=GREY, linewidth=0.8, alpha=0.6)
+        ax.annotate(text, (mdates.date2num(when), 1.0), xycoords=("data", "axes fraction"),
+                    rotation=90, fontsize=7, va="top", ha="right", color=GREY)
+    ax.yaxis_date()
+    ax.set_xlabel("forecast date (as of)")
+    ax.set_ylabel("fall date")
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    _style(ax)
+    r0 = recs[-1]
+    top = _heading(fig, name or r0.case_name, "how the forecast changed",
+                   f"{len(recs)} recorded forecasts of model {r0.model}.")
+    fig.get_layout_engine().set(rect=(0, 0.04, 1, top))
+    fig.text(0.01, 0.01, f"Source: holdout-forecast ledger; model {r0.model} (id {r0.model_id}), "
+             f"reference data {r0.dataset_hash[:12]}.", fontsize=7, color=GREY, ha="left")
+    return fig
+
+
 def save(fig: Figure, stem) -> list:
     """Save a figure as PNG and SVG next to each other; returns the paths."""
     paths = []

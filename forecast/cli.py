@@ -223,6 +223,36 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from forecast.cases import load_case
+    from forecast.data import load_holdouts
+    from forecast.html_report import write
+    from forecast.workflow import prepare_reference, run_case
+
+    case = _warned(load_case(args.case))
+    dataset, left_out = prepare_reference(_warned(load_holdouts(args.data)), case, exclude=())
+    run = run_case(case, dataset, model=args.model, seed=args.seed, sampler=_sampler(args),
+                   cache_dir=args.cache, baselines=False, left_out=left_out)
+    backtest = None
+    if args.ledger:
+        backtest = _latest_backtest_skill(_open_ledger(args, create=False))
+    path = write(run, args.out, backtest=backtest)
+    print(f"wrote {path}")
+    return 0
+
+
+def _latest_backtest_skill(ledger):
+    """The newest backtest run's skill table in the ledger (None without one)."""
+    import pandas as pd
+
+    with ledger:
+        runs = ledger.backtests()
+    if not runs:
+        return None
+    skill = runs[-1].get("summary", {}).get("skill")
+    return pd.DataFrame(skill) if skill else None
+
+
 def _open_ledger(args: argparse.Namespace, *, create: bool = True):
     from forecast.ledger import Ledger, default_ledger_path
 
@@ -660,6 +690,13 @@ def build_parser() -> argparse.ArgumentParser:
     lex.add_argument("phrase", nargs="?", default=None, help="look up one phrase or time word")
     lex.set_defaults(func=_cmd_lexicon)
 
+    rep = sub.add_parser("report", help="a self-contained HTML report of a case's forecast, with charts "
+                                        "and tables (report.html and CSV tables in --out)")
+    rep.add_argument("case", help="case file (YAML)")
+    rep.add_argument("--out", required=True, help="directory for report.html and its CSV tables")
+    rep.add_argument("--ledger", default=None, help="show the newest backtest recorded in this ledger")
+    _add_fit_options(rep)
+    rep.set_defaults(func=_cmd_report)
     ex = sub.add_parser("experts", help="the scored record of speakers and roles (data/statements.csv) "
                                        "and their fitted calibration")
     ex.add_argument("--statements", default=None, help="statements CSV (default data/statements.csv)")

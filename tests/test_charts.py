@@ -63,3 +63,42 @@ def test_the_fall_date_chart_is_the_cdf_and_its_daily_density(panjshir_forecast)
     np.testing.assert_allclose(np.cumsum(dens), cdf, atol=1e-12)
     assert cdf[30] == pytest.approx(fc.p_fall_within(30), abs=1e-9)
     assert "still standing 2021-08-31" in [line.get_label() for line in cdf_ax.get_lines()]
+
+
+def test_the_decomposition_chart_shows_each_stage_with_its_numbers(weibull_posterior,
+                                                                 synthetic_dataset):
+    from forecast.charts import decomposition_chart
+    from forecast.elicit.update import update
+
+    case = load_case(PANJSHIR)
+    ev = update(weibull_posterior, case, synthetic_dataset, seed=1)
+    fig = decomposition_chart(ev, case)
+    ax_p, ax_m = fig.axes
+    line = ax_p.get_lines()[0]
+    want = [r["p_fall_within"]["30"] for r in ev.decomposition]
+    np.testing.assert_allclose(line.get_xdata(), want)
+    labels = [t.get_text() for t in ax_p.get_yticklabels()]
+    assert len(labels) == len(ev.decomposition)
+    assert labels[0].startswith("reference class") and any("Abdul Sayed" in t for t in labels)
+    assert any("\u201cThe Taliban surround Panjshir" in t for t in labels)
+
+
+def test_the_evolution_chart_draws_recorded_forecasts_over_their_dates(tmp_path):
+    from datetime import timedelta
+
+    from test_ledger import record as a_forecast
+
+    from forecast.charts import evolution_chart
+
+    recs = [a_forecast("valley", as_of=date(2021, 8, 20) + timedelta(days=k), scale=40 + 20 * k)
+            for k in (0, 5, 10)]
+    fig = evolution_chart(recs, events={date(2021, 8, 31): "assault begins"},
+                          outcome_date=date(2021, 9, 6))
+    ax = fig.axes[0]
+    median = next(ln for ln in ax.get_lines() if ln.get_label() == "median fall date")
+    import matplotlib.dates as mdates
+
+    want = [mdates.date2num(r.as_of + timedelta(days=r.predictive.quantile(0.5))) for r in recs]
+    np.testing.assert_allclose(median.get_ydata(), want)
+    assert "assault begins" in [t.get_text() for t in ax.texts]
+    assert "fell 2021-09-06" in [ln.get_label() for ln in ax.get_lines()]
