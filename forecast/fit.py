@@ -200,12 +200,6 @@ def compiled_model(model: DurationModel, design: Design):
     return _COMPILED[key]
 
 
-def data_arrays(design: Design, model: DurationModel | None = None) -> dict[str, np.ndarray]:
-    """Values of every ``pm.Data`` in the model's graph (for ``with_data`` refits)."""
-    from models import get_model
-
-    return (model or get_model("weibull-plain")).data(design)
-
 
 def sample_design(
     model: DurationModel,
@@ -225,7 +219,7 @@ def sample_design(
     import nutpie
 
     sampler = sampler or SamplerConfig()
-    compiled = compiled_model(model, design).with_data(**data_arrays(design, model))
+    compiled = compiled_model(model, design).with_data(**model.data(design))
     trace = nutpie.sample(compiled, draws=sampler.draws, tune=sampler.tune, chains=sampler.chains,
                           cores=cores or min(sampler.chains, os.cpu_count() or 1), seed=int(seed),
                           target_accept=sampler.target_accept, progress_bar=False,

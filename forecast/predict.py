@@ -401,12 +401,6 @@ def case_params(posterior: Posterior, case: Case, rng: np.random.Generator,
     return out
 
 
-def case_eta(posterior: Posterior, case: Case, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
-    """The case's fall-time linear predictor at every posterior draw, and flags."""
-    params = case_params(posterior, case, rng)
-    return params.eta, params.flags
-
-
 def predict(posterior: Posterior, case: Case, *, seed: int = 0, grid_days: int = 730) -> Forecast:
     """Forecast ``case`` (as of ``case.as_of``) from ``posterior``.
 
