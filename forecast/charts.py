@@ -259,6 +259,61 @@ def evolution_chart(records, *, name: str | None = None, events: dict | None = N
     return fig
 
 
+def record_chart(table, skill, *, model: str, horizon: int = 30, title: str | None = None,
+                 seed: int = 0) -> Figure:
+    """A model's backtest record: the CORP reliability diagram of P(falls within ``horizon``
+    days) with its consistency band, the PIT histogram, the coverage of central intervals, and
+    the relative skill of every model and baseline with its interval. ``table`` is a backtest
+    score table, ``skill`` its skill table (:func:`forecast.score.relative_skill`)."""
+    from forecast.score import reliability
+
+    rows = table[table["model"] == model]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8), layout="constrained")
+    ax_r, ax_p, ax_c, ax_s = axes.ravel()
+    rel = reliability(rows[f"p_{horizon}"].to_numpy(), rows[f"fell_{horizon}"].to_numpy(), seed=seed)
+    ax_r.fill_between(rel["x"], rel["lo"], rel["hi"], color=GREY, alpha=0.25, linewidth=0,
+                      label="consistency band (90%)")
+    ax_r.plot([0, 1], [0, 1], color=GREY, linestyle=":", linewidth=1)
+    ax_r.plot(rel["x"], rel["fit"], color=BLUE, linewidth=2, drawstyle="steps-post",
+              label="recalibrated (isotonic)")
+    ax_r.set(xlim=(0, 1), ylim=(0, 1), xlabel=f"forecast P(falls within {horizon} days)",
+             ylabel="observed frequency")
+    ax_r.set_title(f"Reliability (CORP), {int(rel['n'])} forecasts", fontsize=9, loc="left")
+    ax_r.legend(fontsize=8, frameon=False, loc="upper left")
+    pit = rows["pit"].dropna().to_numpy()
+    ax_p.hist(pit, bins=10, range=(0, 1), color=BLUE, alpha=0.6, edgecolor="white",
+              label="randomized PIT")
+    if pit.size:
+        ax_p.axhline(pit.size / 10, color=GREY, linestyle=":", linewidth=1, label="uniform")
+    ax_p.set(xlabel="PIT of the fall time", ylabel="forecasts")
+    ax_p.set_title("PIT histogram (flat: calibrated)", fontsize=9, loc="left")
+    ax_p.legend(fontsize=8, frameon=False)
+    levels = [c for c in rows.columns if c.startswith("cov") and c[3:].isdigit()]
+    nominal = [int(c[3:]) / 100 for c in levels]
+    observed = [rows[c].mean() for c in levels]
+    ax_c.plot([0, 1], [0, 1], color=GREY, linestyle=":", linewidth=1)
+    ax_c.plot(nominal, observed, "o-", color=BLUE, label="observed coverage")
+    ax_c.set(xlim=(0, 1), ylim=(0, 1), xlabel="nominal level of the central interval",
+             ylabel="share of outcomes inside")
+    ax_c.set_title("Interval coverage", fontsize=9, loc="left")
+    ax_c.legend(fontsize=8, frameon=False, loc="upper left")
+    sk = skill[(skill["score"] == "twcrps")].sort_values("estimate")
+    y = np.arange(len(sk))
+    ax_s.errorbar(sk["estimate"], y, xerr=[sk["estimate"] - sk["lower"], sk["upper"] - sk["estimate"]],
+                  fmt="o", color=BLUE, ecolor=BLUE, capsize=3, label="skill, 90% interval")
+    ax_s.axvline(0, color=GREY, linestyle=":", linewidth=1)
+    ax_s.set_yticks(y, sk["model"], fontsize=8)
+    ax_s.set_xlabel(f"twCRPS skill against {sk['baseline'].iloc[0] if len(sk) else 'the base rate'}")
+    ax_s.set_title("Relative skill (positive: better than the base rate)", fontsize=9, loc="left")
+    for ax in axes.ravel():
+        _style(ax)
+    top = _heading(fig, title or f"Model {model}", "its out-of-sample record",
+                   f"{len(rows)} backtest forecasts; horizon {horizon} days for the reliability "
+                   "diagram.")
+    fig.get_layout_engine().set(rect=(0, 0.02, 1, top))
+    return fig
+
+
 def save(fig: Figure, stem) -> list:
     """Save a figure as PNG and SVG next to each other; returns the paths."""
     paths = []

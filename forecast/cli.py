@@ -233,24 +233,32 @@ def _cmd_report(args: argparse.Namespace) -> int:
     dataset, left_out = prepare_reference(_warned(load_holdouts(args.data)), case, exclude=())
     run = run_case(case, dataset, model=args.model, seed=args.seed, sampler=_sampler(args),
                    cache_dir=args.cache, baselines=False, left_out=left_out)
-    backtest = None
+    backtest = record = None
     if args.ledger:
-        backtest = _latest_backtest_skill(_open_ledger(args, create=False))
-    path = write(run, args.out, backtest=backtest)
+        backtest, record = _latest_backtest(_open_ledger(args, create=False), args.model)
+    path = write(run, args.out, backtest=backtest, record=record)
     print(f"wrote {path}")
     return 0
 
 
-def _latest_backtest_skill(ledger):
-    """The newest backtest run's skill table in the ledger (None without one)."""
+def _latest_backtest(ledger, model: str):
+    """The newest backtest run in the ledger: its skill table, and (when its scores carry the
+    horizon probabilities) what the record chart needs; (None, None) without one."""
+    import io
+
     import pandas as pd
 
     with ledger:
         runs = ledger.backtests()
     if not runs:
-        return None
+        return None, None
     skill = runs[-1].get("summary", {}).get("skill")
-    return pd.DataFrame(skill) if skill else None
+    skill = pd.DataFrame(skill) if skill else None
+    table = pd.read_csv(io.StringIO(runs[-1]["table_csv"]))
+    record = None
+    if skill is not None and "p_30" in table and model in set(table["model"]):
+        record = (table, skill, model)
+    return skill, record
 
 
 def _open_ledger(args: argparse.Namespace, *, create: bool = True):

@@ -90,7 +90,8 @@ def tables(run) -> dict[str, pd.DataFrame]:
             "diagnostics": diag}
 
 
-def build(run, *, backtest: pd.DataFrame | None = None, made: date | None = None) -> str:
+def build(run, *, backtest: pd.DataFrame | None = None, record=None,
+          made: date | None = None) -> str:
     """The report's HTML for a :class:`forecast.workflow.CaseRun`."""
     from forecast import charts
     from forecast.describe import format_forecast
@@ -134,6 +135,9 @@ def build(run, *, backtest: pd.DataFrame | None = None, made: date | None = None
         parts += ["<h2>The model's record (backtest)</h2>",
                   "<p class='note'>Out-of-sample skill against the base rate, with 90% intervals "
                   "(positive: better than the base rate).</p>", _table(backtest)]
+        if record is not None:
+            table, skill, model = record
+            parts.append(_png(charts.record_chart(table, skill, model=model)))
     else:
         parts += ["<h2>The model's record (backtest)</h2>",
                   "<p class='note'>No backtest in the ledger yet: run <code>forecast backtest</code>."
@@ -144,12 +148,12 @@ def build(run, *, backtest: pd.DataFrame | None = None, made: date | None = None
     return "\n".join(parts)
 
 
-def write(run, out_dir: str | Path, *, backtest: pd.DataFrame | None = None,
+def write(run, out_dir: str | Path, *, backtest: pd.DataFrame | None = None, record=None,
           made: date | None = None) -> Path:
     """Write report.html and its CSV tables into ``out_dir``; returns the report's path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    text = build(run, backtest=backtest, made=made)
+    text = build(run, backtest=backtest, record=record, made=made)
     for name, frame in tables(run).items():
         frame.to_csv(out / f"report_{name}.csv", index=False)
     path = out / "report.html"

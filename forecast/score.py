@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -64,9 +64,13 @@ class ForecastScore:
     pit_interval: tuple[float, float]
     coverage: dict[float, float]
     status: str
+    #: per horizon: the forecast's P(falls within h) and what happened (1, 0; NaN unresolved)
+    prob: dict[int, float] = field(default_factory=dict)
+    fell: dict[int, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """Flat columns: ``brier_7``, ``log_7``, ..., ``pit_lo``, ``pit_hi``, ``cov50``, ..."""
+        """Flat columns: ``brier_7``, ``log_7``, ..., ``pit_lo``, ``pit_hi``, ``cov50``, ...,
+        ``p_7``, ``fell_7``, ..."""
         out: dict[str, Any] = {f"brier_{h}": v for h, v in self.brier.items()}
         out |= {f"log_{h}": v for h, v in self.log.items()}
         out |= {"brier_mean": self.brier_mean, "log_mean": self.log_mean, "twcrps": self.twcrps,
@@ -74,7 +78,37 @@ class ForecastScore:
                 "pit_lo": self.pit_interval[0], "pit_hi": self.pit_interval[1]}
         out |= {_cov_col(p): v for p, v in self.coverage.items()}
         out["status"] = self.status
+        out |= {f"p_{h}": v for h, v in self.prob.items()}
+        out |= {f"fell_{h}": v for h, v in self.fell.items()}
         return out
+
+
+def reliability(p: np.ndarray, y: np.ndarray, *, n_boot: int = 500, level: float = 0.9,
+                seed: int = 0) -> dict[str, np.ndarray]:
+    """The CORP reliability diagram (Dimitriadis, Gneiting & Jordan 2021): the isotonic
+    regression of outcomes on forecast probabilities (scikit-learn, pool-adjacent-violators),
+    and a consistency band — where the recalibrated curve of a *calibrated* forecaster would lie,
+    from outcomes resampled as Bernoulli(p) (``n_boot`` times, seeded).
+
+    Returns ``x`` (sorted forecasts), ``fit`` (the recalibrated probabilities), ``lo``/``hi``
+    (the band at ``x``), and ``n``."""
+    from sklearn.isotonic import IsotonicRegression
+
+    p = np.asarray(p, dtype=float)
+    y = np.asarray(y, dtype=float)
+    keep = np.isfinite(p) & np.isfinite(y)
+    order = np.argsort(p[keep], kind="stable")
+    x, obs = p[keep][order], y[keep][order]
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    fit = iso.fit(x, obs).predict(x)
+    rng = np.random.default_rng(seed)
+    sims = np.empty((n_boot, x.size))
+    for b in range(n_boot):
+        sims[b] = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(
+            x, (rng.uniform(size=x.size) < x).astype(float)).predict(x)
+    alpha = (1 - level) / 2
+    return {"x": x, "fit": fit, "lo": np.quantile(sims, alpha, axis=0),
+            "hi": np.quantile(sims, 1 - alpha, axis=0), "n": np.array(x.size)}
 
 
 def _cov_col(p: float) -> str:
@@ -232,11 +266,17 @@ def score_forecast(pred: Predictive, res: Resolution, *, horizons: Sequence[int]
         raise InputError("tau", f"the scoring horizon must be a positive number of days, got {tau}")
     brier, log = binary_scores(pred, res, horizons)
     pit, pit_interval = randomized_pit(pred, res, rng)
+    prob, fell = {}, {}
+    for h in horizons:
+        outcome = res.falls_within(h)
+        resolvable = outcome is not None and h <= pred.horizon
+        prob[int(h)] = pred.p_fall_within(h) if h <= pred.horizon else math.nan
+        fell[int(h)] = (1.0 if outcome else 0.0) if resolvable else math.nan
     return ForecastScore(
         brier=brier, log=log, brier_mean=_nanmean(brier.values()), log_mean=_nanmean(log.values()),
         twcrps=twcrps(pred, res, tau, members=members), censored_log=censored_log_score(pred, res),
         pit=pit, pit_interval=pit_interval, coverage=interval_coverage(pred, res, levels),
-        status=res.status)
+        status=res.status, prob=prob, fell=fell)
 
 
 def score_table(rows: Iterable[tuple[Mapping[str, Any], Predictive, Resolution]], *,

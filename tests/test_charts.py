@@ -102,3 +102,33 @@ def test_the_evolution_chart_draws_recorded_forecasts_over_their_dates(tmp_path)
     np.testing.assert_allclose(median.get_ydata(), want)
     assert "assault begins" in [t.get_text() for t in ax.texts]
     assert "fell 2021-09-06" in [ln.get_label() for ln in ax.get_lines()]
+
+
+def test_the_record_chart_shows_reliability_pit_coverage_and_skill():
+    """From a score table with a known truth: forecasts that are calibrated by construction sit
+    inside the consistency band; the skill panel draws each model's interval."""
+    import pandas as pd
+
+    from forecast.charts import record_chart
+    from forecast.score import reliability
+
+    rng = np.random.default_rng(4)
+    p = rng.uniform(0.02, 0.98, size=400)
+    y = (rng.uniform(size=400) < p).astype(float)
+    table = pd.DataFrame({"model": "m", "p_30": p, "fell_30": y, "pit": rng.uniform(size=400),
+                          "cov50": (rng.uniform(size=400) < 0.5).astype(float),
+                          "cov90": (rng.uniform(size=400) < 0.9).astype(float)})
+    skill = pd.DataFrame({"model": ["m", "climatology_aj"], "score": "twcrps",
+                          "baseline": "climatology_aj", "estimate": [0.1, 0.0],
+                          "lower": [0.05, 0.0], "upper": [0.15, 0.0]})
+    rel = reliability(p, y, n_boot=200)
+    inside = np.mean((rel["fit"] >= rel["lo"] - 1e-9) & (rel["fit"] <= rel["hi"] + 1e-9))
+    assert inside > 0.8  # a calibrated forecaster's curve stays mostly within its band
+    bad = reliability(p, (rng.uniform(size=400) < 0.5).astype(float), n_boot=200)
+    assert np.mean((bad["fit"] >= bad["lo"]) & (bad["fit"] <= bad["hi"])) < inside  # it can fail
+    fig = record_chart(table, skill, model="m")
+    ax_r, ax_p, ax_c, ax_s = fig.axes
+    assert len(ax_p.patches) == 10  # ten PIT bins
+    cov = next(ln for ln in ax_c.get_lines() if ln.get_label() == "observed coverage")
+    np.testing.assert_allclose(cov.get_ydata(), [table["cov50"].mean(), table["cov90"].mean()])
+    assert [t.get_text() for t in ax_s.get_yticklabels()] == ["climatology_aj", "m"]

@@ -124,3 +124,19 @@ def test_a_headless_browser_decodes_every_image_without_console_errors(hostile_r
     assert 'data-images="3/3"' in proc.stdout
     console = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln]
     assert console == [], console
+
+
+def test_a_backtest_record_adds_its_chart(hostile_run):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    p = rng.uniform(size=120)
+    table = pd.DataFrame({"model": "weibull", "p_30": p, "fell_30": (rng.uniform(size=120) < p) * 1.0,
+                          "pit": rng.uniform(size=120), "cov80": 1.0})
+    skill = pd.DataFrame({"model": ["weibull"], "score": ["twcrps"], "baseline": ["climatology_aj"],
+                          "estimate": [0.1], "lower": [0.05], "upper": [0.15]})
+    text = build(hostile_run, backtest=skill, record=(table, skill, "weibull"))
+    p_ = _Collect()
+    p_.feed(text)
+    assert len(p_.images) == 4 and p_.errors == []
