@@ -56,6 +56,13 @@ def _heading(fig: Figure, name: str, question: str, subtitle: str) -> float:
     return top - 0.8 * line_h
 
 
+def _horizon(forecast: Forecast, *, least: int, unreached: int) -> int:
+    """Days a chart shows: 1.3 times the forecast's 90% point (``unreached`` when the fall never
+    gets there), at least ``least``, at most 20 years."""
+    q90 = forecast.quantile(0.9)
+    return int(min(7300, max(least, 1.3 * q90 if np.isfinite(q90) else unreached)))
+
+
 def _focus_days(forecast: Forecast) -> int:
     q75 = forecast.quantile(0.75)
     lo, hi = FOCUS_DAYS
@@ -73,9 +80,7 @@ def survival_fan(forecast: Forecast, *, name: str | None = None, title: str | No
     posterior draws at 10%-steps to 90%. The as_of date, and the fall (``outcome_date``) or the
     last day it was seen standing (``standing_date``), are marked.
     """
-    if max_days is None:
-        q90 = forecast.quantile(0.9)
-        max_days = int(min(7300, max(90, 1.3 * q90 if np.isfinite(q90) else 730)))
+    max_days = max_days or _horizon(forecast, least=90, unreached=730)
     focus = min(_focus_days(forecast), max_days)
     days = np.unique(np.concatenate([np.arange(0.0, focus + 1.0),
                                      np.linspace(0.0, max_days, 400)]))
@@ -127,9 +132,7 @@ def fall_date_chart(forecast: Forecast, *, name: str | None = None,
     """The fall date's distribution: P(fallen by date) (the CDF, improper when the holdout may
     end otherwise) above its density per day, with the fall or "still standing" marked — as a
     continuous forecasting question shows it."""
-    if max_days is None:
-        q90 = forecast.quantile(0.9)
-        max_days = int(min(7300, max(60, 1.3 * q90 if np.isfinite(q90) else 365)))
+    max_days = max_days or _horizon(forecast, least=60, unreached=365)
     days = np.arange(0.0, max_days + 1.0)
     table = fan_table(forecast, days, levels=())
     cdf = table["fallen"].to_numpy()

@@ -26,7 +26,7 @@ border-bottom: 1px solid #ccc; } table { border-collapse: collapse; font-size: 0
 th, td { border-bottom: 1px solid #e3e3e3; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; } .num { text-align: right; font-variant-numeric: tabular-nums; }
 .lede { font-size: 1.05em; } .note { color: #555; font-size: 0.85em; } img { max-width: 100%; }
-.flag { color: #b2182b; } blockquote { margin: 0; color: #333; }
+.flag { color: #b2182b; }
 """
 
 
@@ -91,8 +91,9 @@ def tables(run) -> dict[str, pd.DataFrame]:
 
 
 def build(run, *, backtest: pd.DataFrame | None = None, record=None,
-          made: date | None = None) -> str:
-    """The report's HTML for a :class:`forecast.workflow.CaseRun`."""
+          made: date | None = None, tabled: dict[str, pd.DataFrame] | None = None) -> str:
+    """The report's HTML for a :class:`forecast.workflow.CaseRun` (``tabled``: its
+    :func:`tables`, when already computed)."""
     from forecast import charts
     from forecast.describe import format_forecast
 
@@ -101,7 +102,7 @@ def build(run, *, backtest: pd.DataFrame | None = None, record=None,
     outcome = case.outcome.end_date if case.outcome and case.outcome.status != "ongoing" else None
     if outcome is not None and outcome < fc.as_of:
         outcome = None
-    t = tables(run)
+    t = tabled if tabled is not None else tables(run)
     words = format_forecast(run, n_reference=len(run.dataset)).split("\n")
     lede = "".join(f"<p class='lede'>{_e(line.strip())}</p>" for line in words[2:4])
     numbers = "".join(f"<li>{_e(line.strip())}</li>" for line in words[4:]
@@ -153,8 +154,9 @@ def write(run, out_dir: str | Path, *, backtest: pd.DataFrame | None = None, rec
     """Write report.html and its CSV tables into ``out_dir``; returns the report's path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    text = build(run, backtest=backtest, record=record, made=made)
-    for name, frame in tables(run).items():
+    tabled = tables(run)
+    text = build(run, backtest=backtest, record=record, made=made, tabled=tabled)
+    for name, frame in tabled.items():
         frame.to_csv(out / f"report_{name}.csv", index=False)
     path = out / "report.html"
     tmp = path.with_name(path.name + ".tmp")

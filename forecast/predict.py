@@ -618,18 +618,9 @@ def fan_table(forecast: Forecast, days: np.ndarray,
     predictive is), plus ``fallen`` = 1 - mean."""
     days = np.asarray(days, dtype=float)
     curves = forecast.draw_survival(days)
-    weights = forecast.draw_weights
     mean = np.clip(forecast.survival_at(days), 0.0, 1.0)
-    order = np.argsort(curves, axis=1, kind="stable")
-    values = np.take_along_axis(curves, order, axis=1)
-    cum = np.cumsum(np.asarray(weights)[order], axis=1)
-    cum /= cum[:, -1:]
     out: dict[str, Any] = {"days": days, "mean": mean, "fallen": 1.0 - mean}
-    for b in levels:
-        pct = int(round(b * 100))
-        for name, q in ((f"lo{pct}", (1 - b) / 2), (f"hi{pct}", 1 - (1 - b) / 2)):
-            idx = np.minimum((cum < q).sum(axis=1), curves.shape[1] - 1)
-            out[name] = values[np.arange(curves.shape[0]), idx]
+    out |= weighted_quantiles(curves, forecast.draw_weights, _band_quantiles(levels))
     table = pd.DataFrame(out)
     start = datetime.combine(forecast.as_of, datetime.min.time())  # fractions of a day kept
     table.insert(1, "date", [start + timedelta(days=float(d)) for d in days])
@@ -642,20 +633,31 @@ def survival_bands(days: np.ndarray, curves: np.ndarray, weights: np.ndarray | N
     out = {"days": days}
     mean = curves.mean(axis=1) if weights is None else curves @ (weights / np.sum(weights))
     out["mean"] = np.clip(mean, 0.0, 1.0)  # rounding can put a weighted sum of ones above 1
-    qs = {"median": 0.5}
-    for b in BANDS:
-        pct = int(round(b * 100))
-        qs[f"lo{pct}"] = (1 - b) / 2
-        qs[f"hi{pct}"] = 1 - (1 - b) / 2
+    qs = {"median": 0.5} | _band_quantiles(BANDS)
     if weights is None:
         for name, q in qs.items():
             out[name] = np.quantile(curves, q, axis=1)
         return pd.DataFrame(out)
+    return pd.DataFrame(out | weighted_quantiles(curves, weights, qs))
+
+
+def _band_quantiles(levels) -> dict[str, float]:
+    """``lo<pct>``/``hi<pct>`` -> the quantiles bounding each central band."""
+    out = {}
+    for b in levels:
+        pct = int(round(b * 100))
+        out[f"lo{pct}"], out[f"hi{pct}"] = (1 - b) / 2, 1 - (1 - b) / 2
+    return out
+
+
+def weighted_quantiles(curves: np.ndarray, weights: np.ndarray, qs: dict[str, float]
+                       ) -> dict[str, np.ndarray]:
+    """Per row of ``curves`` (columns: draws), each named quantile q of the draws weighted by
+    ``weights``: the first value whose cumulative weight reaches q."""
     order = np.argsort(curves, axis=1, kind="stable")
     values = np.take_along_axis(curves, order, axis=1)
     cum = np.cumsum(np.asarray(weights)[order], axis=1)
     cum /= cum[:, -1:]
-    for name, q in qs.items():
-        idx = np.minimum((cum < q).sum(axis=1), curves.shape[1] - 1)  # first cum >= q
-        out[name] = values[np.arange(curves.shape[0]), idx]
-    return pd.DataFrame(out)
+    rows = np.arange(curves.shape[0])
+    return {name: values[rows, np.minimum((cum < q).sum(axis=1), curves.shape[1] - 1)]
+            for name, q in qs.items()}

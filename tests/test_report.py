@@ -77,7 +77,19 @@ def test_the_report_carries_the_forecast_the_statements_and_the_record(hostile_r
         assert st.speaker in text
     assert "I don&#x27;t think Massoud&#x27;s son can resist" in text
     assert "The model's record (backtest)" in text and "0.108" in text
-    assert "thin support" in text
+    # an indicator resting on few reference cases (forecast.extra["sparse_levels"], computed by
+    # predict and tested there) is flagged in its row, and only that one
+    import copy
+
+    flagged = copy.copy(hostile_run)
+    sparse = [{"indicator": "approach_routes", "level": "single", "cases": 5}]
+    flagged.forecast = replace(hostile_run.forecast,
+                               extra=hostile_run.forecast.extra | {"sparse_levels": sparse})
+    shown = build(flagged)
+    assert re.search(r"<td>approach_routes</td><td>single</td><td>yes: few reference cases", shown)
+    assert shown.count("yes: few reference cases") == 1
+    assert "yes: few reference cases" not in build(hostile_run) or hostile_run.forecast.extra.get(
+        "sparse_levels")
 
 
 def _chromium() -> str:

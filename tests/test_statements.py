@@ -3,7 +3,6 @@ fitted calibration — checked against closed forms, lifelines and a simulation 
 
 from __future__ import annotations
 
-import csv
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import PANJSHIR, ROOT
+from conftest import PANJSHIR, ROOT, write_csv
 
 from forecast.elicit.calibration import (
     COLUMNS,
@@ -76,12 +75,7 @@ def test_panjshir_quotes_are_verbatim_with_their_hedges():
 
 
 def _write(tmp_path: Path, rows: list[dict]) -> Path:
-    path = tmp_path / "statements.csv"
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=(*COLUMNS, "outcome"))
-        w.writeheader()
-        w.writerows(rows)
-    return path
+    return write_csv(tmp_path / "statements.csv", rows, (*COLUMNS, "outcome"))
 
 
 @pytest.mark.parametrize("column, value, rule", [

@@ -216,23 +216,20 @@ def _lexicons():
 
 
 def _probability(text: str, lex, bad) -> tuple[float, float]:
-    """(mean, variance of the logit) of a stated probability: a number, or a lexicon phrase."""
-    from forecast.elicit.claims import beta_logit_var
+    """(mean, variance of the logit) of a stated probability — a number, or a lexicon phrase —
+    read as a case file's claim is (:func:`forecast.elicit.claims.read_probability`)."""
+    from forecast.elicit.claims import read_probability
 
     text = text.strip()
     try:
-        value = float(text)
+        spec = {"value": float(text)}
     except ValueError:
-        value = None
-    if value is not None:
-        if not 0 <= value <= 1:
-            raise bad(f"{value:g} is not a probability in [0, 1]")
-        return value, 0.0
+        spec = {"phrase": text}
     try:
-        r = lex.lookup(text)
+        prob = read_probability(spec, "probability", lex)
     except InputError as exc:
         raise bad(exc.rule) from None
-    return r.a / (r.a + r.b), beta_logit_var(r.a, r.b)
+    return prob.mean, prob.logit_var
 
 
 def _time(kind: str, value: str, said: date, lex, bad) -> None:
@@ -283,14 +280,17 @@ class Resolved:
 
 def resolve(statements: pd.DataFrame, dataset, *, seed: int = 0, lexicons=None) -> list[Resolved]:
     """Each claim's event, stated p, base rate (the other holdouts, on the day) and outcome."""
-    from forecast.elicit.likelihood import BaseRate, Boundary, Event
+    from dataclasses import replace as dc_replace
+
+    from forecast.elicit.likelihood import BaseRate, Event
     from forecast.outcomes import FALL_TYPES
     from forecast.reference import km_quantile
 
     prob_lex, time_lex = lexicons or _lexicons()
     frame = dataset.frame.set_index("case_id")
     out: list[Resolved] = []
-    rates: dict[str, Any] = {}
+    #: per holdout: the base rate and the vague-word quantiles of all the *other* holdouts
+    others: dict[str, tuple[Any, Any]] = {}
     for _, r in statements.iterrows():
         cid = r["case_id"]
         if cid not in frame.index:
@@ -299,18 +299,16 @@ def resolve(statements: pd.DataFrame, dataset, *, seed: int = 0, lexicons=None) 
         start = pd.Timestamp(h["start_date"]).date()
         said = date.fromisoformat(r["date"])
         day = float(max((said - start).days, 0))
-        if cid not in rates:
-            rates[cid] = BaseRate.from_dataset(dataset, exclude_cases=[cid], seed=seed)
-            rest = dataset.frame[dataset.frame["case_id"] != cid]
-            from dataclasses import replace as dc_replace
-
-            rates[cid + "#q"] = km_quantile(dc_replace(dataset, frame=rest.reset_index(drop=True)))
-        base, quant = rates[cid], rates[cid + "#q"]
+        if cid not in others:
+            rest = dataset.frame[dataset.frame["case_id"] != cid].reset_index(drop=True)
+            others[cid] = (BaseRate.from_dataset(dataset, exclude_cases=[cid], seed=seed),
+                           km_quantile(dc_replace(dataset, frame=rest)))
+        base, quant = others[cid]
         p, lv = _probability(r["probability"], prob_lex, lambda rule, cid=cid: InputError(cid, rule))
         kind = r["claim_kind"]
         by = None
         if kind != "falls_eventually":
-            by = _boundary(r["time_kind"], r["time_value"], said, start, time_lex, quant, Boundary)
+            by = _boundary(r["time_kind"], r["time_value"], said, start, time_lex, quant)
         event = Event(kind, by=by)
         pi = base.probability(event, day)
         outcome, why = _outcome(event, h, r, FALL_TYPES)
@@ -327,25 +325,13 @@ def resolve(statements: pd.DataFrame, dataset, *, seed: int = 0, lexicons=None) 
     return out
 
 
-def _boundary(kind: str, value: str, said: date, start: date, lex, quant, Boundary):
-    from forecast.elicit.claims import vague_boundary
+def _boundary(kind: str, value: str, said: date, start: date, lex, quant):
+    """A row's time, read as a case file's would be (:func:`forecast.elicit.claims.time_boundary`)."""
+    from forecast.elicit.claims import time_boundary
 
-    offset = float((said - start).days)
-    if kind == "days":
-        d = offset + float(value)
-        return Boundary(d, d)
-    if kind == "date":
-        d = float((date.fromisoformat(value) - start).days)
-        return Boundary(d, d)
-    r = lex.lookup(value, on=said)
-    if r.kind == "calendar":
-        d = float((r.date - start).days)
-        return Boundary(d, d)
-    if r.kind == "vague":
-        lo, hi, _, _ = vague_boundary(quant, r.quantile, max(offset, 0.0))
-        return Boundary(lo, hi)
-    known = [d for d in (r.days_low, r.days_high) if d is not None]
-    return Boundary(offset + min(known), offset + max(known))
+    spec = {"days": float(value)} if kind == "days" else {kind if kind == "date" else "phrase": value}
+    return time_boundary(spec, "time_value", said=said, start=start, time_lexicon=lex,
+                         quantile=quant)[0]
 
 
 def outcome_text(outcome: float | None, why: str) -> str:

@@ -95,13 +95,6 @@ class ReadClaim:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
-    def lo(self) -> float:
-        """The earliest day the event's window opens (days since start)."""
-        if self.event is None or self.event.start is None:
-            return 0.0
-        return self.event.start.lo
-
-    @property
     def hi(self) -> float:
         """The last day on which the event is still undecided (inf when it never is)."""
         return np.inf if self.event is None else self.event.last_day()
@@ -141,7 +134,7 @@ def _where(case: Case, st: Statement, i: int | None = None) -> str:
     return base if i is None else f"{base}, claims[{i}]"
 
 
-def read_probability(spec: Any, where: str, ctx: Context) -> Probability:
+def read_probability(spec: Any, where: str, prob_lexicon) -> Probability:
     """Read ``{phrase: ...}``, ``{value: p}`` or ``{beta: [a, b]}`` into a :class:`Probability`."""
     if not isinstance(spec, dict) or len(spec) != 1:
         raise InputError(f"{where}, key 'probability'",
@@ -163,7 +156,7 @@ def read_probability(spec: Any, where: str, ctx: Context) -> Probability:
         if not isinstance(value, str):
             raise InputError(f"{where}, key 'probability'", "phrase must be text")
         try:
-            r = ctx.prob_lexicon.lookup(value)
+            r = prob_lexicon.lookup(value)
         except InputError as exc:
             raise InputError(f"{where}, key 'probability'", f"'{value}': {exc.rule}") from None
         m = r.a / (r.a + r.b)
@@ -177,36 +170,45 @@ def read_probability(spec: Any, where: str, ctx: Context) -> Probability:
 def read_time(spec: Any, where: str, st: Statement, ctx: Context) -> tuple[Boundary, str]:
     """A time in a claim as a :class:`Boundary` in days since the case's start (sharp for a
     number or date; a range for a span or a vague word), and how it was read."""
-    offset = float((st.date - ctx.case.start_date).days)
-    key_where = f"{where}, key 'by'"
+    return time_boundary(spec, f"{where}, key 'by'", said=st.date, start=ctx.case.start_date,
+                         time_lexicon=ctx.time_lexicon,
+                         quantile=ctx.comparable_quantile or ctx.km_quantile,
+                         comparable=ctx.comparable)
+
+
+def time_boundary(spec: Any, key_where: str, *, said: date, start: date, time_lexicon, quantile,
+                  comparable: str = "comparable holdouts") -> tuple[Boundary, str]:
+    """:func:`read_time` without a case file: ``spec`` said on ``said`` about a holdout that
+    started on ``start``; ``quantile`` reads vague words (``(q, after=day) -> day``). The record
+    of past statements (:mod:`forecast.elicit.calibration`) reads its times here too."""
+    offset = float((said - start).days)
     if not isinstance(spec, dict) or not spec:
         raise InputError(key_where, "must be a mapping such as {days: 60} or {vague: quickly}")
     if "vague" in spec or "phrase" in spec:
         word = spec.get("vague", spec.get("phrase"))
         try:
-            r = ctx.time_lexicon.lookup(str(word), on=st.date)
+            r = time_lexicon.lookup(str(word), on=said)
         except InputError as exc:
             raise InputError(key_where, f"'{word}': {exc.rule}") from None
-        if r.kind == "calendar" and r.date is not None:  # "before winter", said on st.date
-            t = float((r.date - ctx.case.start_date).days)
+        if r.kind == "calendar" and r.date is not None:  # "before winter", said on that day
+            t = float((r.date - start).days)
             return Boundary(t, t), f"'{word}': {r.description}: {r.date.isoformat()}, day {t:.0f}"
         if r.kind == "vague":
-            lo, hi, q_lo, q_hi = vague_boundary(ctx.comparable_quantile or ctx.km_quantile,
-                                                r.quantile, max(offset, 0.0))
+            lo, hi, q_lo, q_hi = vague_boundary(quantile, r.quantile, max(offset, 0.0))
             return Boundary(lo, hi), (
                 f"'{word}': {r.description}; the day meant between the {q_lo:.0%} and {q_hi:.0%} "
-                f"Kaplan-Meier quantiles of {ctx.comparable} still standing on the statement's day "
+                f"Kaplan-Meier quantiles of {comparable} still standing on the statement's day "
                 f"{max(offset, 0):.0f}: days {lo:.0f}-{hi:.0f} from the start")
         known = [d for d in (r.days_low, r.days_high) if d is not None]
         lo, hi = offset + min(known), offset + max(known)
         return Boundary(lo, hi), (f"'{word}': {r.description}, days {min(known):g}-{max(known):g} "
-                                  f"after the statement ({st.date}), the day meant uniform on them")
+                                  f"after the statement ({said}), the day meant uniform on them")
     if "days" in spec:
         d = _positive(spec["days"], key_where)
-        return Boundary(offset + d, offset + d), f"{d:g} days after the statement ({st.date})"
+        return Boundary(offset + d, offset + d), f"{d:g} days after the statement ({said})"
     if "days_from_start" in spec:
         d = _positive(spec["days_from_start"], key_where)
-        return Boundary(d, d), f"{d:g} days after the start ({ctx.case.start_date})"
+        return Boundary(d, d), f"{d:g} days after the start ({start})"
     if "days_low" in spec and "days_high" in spec:
         lo, hi = _positive(spec["days_low"], key_where), _positive(spec["days_high"], key_where)
         if lo > hi:
@@ -219,7 +221,7 @@ def read_time(spec: Any, where: str, st: Statement, ctx: Context) -> tuple[Bound
             d = d if isinstance(d, date) else date.fromisoformat(str(d))
         except ValueError:
             raise InputError(key_where, f"'{d}' is not an ISO date") from None
-        t = float((d - ctx.case.start_date).days)
+        t = float((d - start).days)
         return Boundary(t, t), f"by {d}"
     raise InputError(key_where, "needs days, days_from_start, days_low/days_high, date or vague")
 
@@ -302,7 +304,7 @@ def _read_one(raw: dict, i: int, st: Statement, where: str, weight: float, wread
         if raw.get("probability") is None:
             raise InputError(f"{where}, key 'probability'",
                              "an event claim needs a probability ({phrase: ...} or {value: p})")
-        prob = read_probability(raw.get("probability"), where, ctx)
+        prob = read_probability(raw.get("probability"), where, ctx.prob_lexicon)
         if "given" in raw:  # an event given another is taken to need it: P(A) = P(B) P(A | B)
             cond = _given(raw, where, events)
             mean = prob.mean * cond.mean
@@ -328,17 +330,17 @@ def _read_one(raw: dict, i: int, st: Statement, where: str, weight: float, wread
         if by.lo <= start.hi:
             raise InputError(f"{where}, key 'to'", "the interval's end is not after its start")
         treading = f"from {r1} to {r2}"
-        prob = read_probability(raw.get("probability"), where, ctx)
+        prob = read_probability(raw.get("probability"), where, ctx.prob_lexicon)
         kind_event = "interval"
     elif kind == "falls_eventually":
         if "by" in raw:
             raise InputError(f"{where}, key 'by'", "a falls_eventually claim has no time")
         by, treading = None, "no time stated: falls at all, before another end"
-        prob = read_probability(raw.get("probability"), where, ctx)
+        prob = read_probability(raw.get("probability"), where, ctx.prob_lexicon)
         kind_event = "falls_eventually"
     else:
         by, treading = read_time(raw.get("by"), where, st, ctx)
-        prob = read_probability(raw.get("probability"), where, ctx)
+        prob = read_probability(raw.get("probability"), where, ctx.prob_lexicon)
         kind_event = kind
     event = Event(kind_event, by=by, start=start)
     cond = f"given the event (P {condition.mean:.2f}), " if condition else ""

@@ -51,7 +51,7 @@ probability predictions using a simple logit model, International Journal of For
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -228,7 +228,7 @@ def weigh(label: str, event: Event, p: float, logit_var: float, stated_day: floa
     if condition < 1.0:
         e, m = cells([event], stated_day)
         z = float(base.cell_probabilities(e, stated_day) @ np.exp(w.log_bf * event.membership(m)))
-        w = Weighed(**{**w.__dict__, "log_z": float(np.log(z))})
+        w = replace(w, log_z=float(np.log(z)))
     return w
 
 

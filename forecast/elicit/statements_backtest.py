@@ -67,9 +67,9 @@ def run(dataset: Dataset, statements: pd.DataFrame, *, model: str, seed: int = 0
     from forecast.predictive import Predictive, standard_grid
     from forecast.score import relative_skill, score_table
 
-    resolved = [r for r in resolve(statements, dataset, seed=seed)]
+    resolved = resolve(statements, dataset, seed=seed)
     table_all = scored(resolved)
-    targets = plan_targets([r for r in resolved], dataset)
+    targets = plan_targets(resolved, dataset)
     groups = _groups(dataset)
     fitted = ~dataset.nested
     raw = Path(dataset.path).read_bytes()

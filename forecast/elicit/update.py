@@ -86,9 +86,11 @@ def _context(case: Case, dataset: Dataset, levels: dict, lexicons) -> Context:
                     lexicon.load_calibration())
     prob, time, calibration = lexicons
     comparable, label = comparable_holdouts(case, dataset)
-    return Context(case=case, km_quantile=km_quantile(dataset), effect_levels=levels,
+    whole = km_quantile(dataset)
+    return Context(case=case, km_quantile=whole, effect_levels=levels,
                    prob_lexicon=prob, time_lexicon=time, calibration=calibration,
-                   comparable_quantile=km_quantile(comparable), comparable=label)
+                   comparable_quantile=whole if comparable is dataset else km_quantile(comparable),
+                   comparable=label)
 
 
 def comparable_holdouts(case: Case, dataset: Dataset, min_fell: int | None = None
