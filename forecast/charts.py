@@ -17,12 +17,15 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from forecast.predict import FAN_LEVELS, Forecast, fan_table  # noqa: E402
 
 BLUE = "#1f5fa8"
 RED = "#b2182b"
 GREY = "#666666"
+#: Each fan band's opacity; the bands stack, so the centre is darkest.
+BAND_ALPHA = 0.10
 #: The focus panel shows the first weeks: up to the forecast's own 75% point of the fall, kept
 #: between these many days.
 FOCUS_DAYS = (14, 120)
@@ -74,6 +77,11 @@ def survival_fan(forecast: Forecast, *, name: str | None = None, title: str | No
                  max_days: int | None = None, made: date | None = None) -> Figure:
     """The fan chart: P(still holding) by calendar date after as_of.
 
+    With competing ends the blue curve is P(not fallen), split into "still holding" (below the
+    dashed line) and "ended otherwise" (hatched: relief, withdrawal or the war's end came first);
+    the shares of fallen, ended otherwise and still holding at the horizon's end are written at
+    the right.
+
     Two panels on the same vertical scale: the first weeks (up to 1.2 times the forecast's 75%
     point, 14-120 days), where the question is usually decided, and the whole horizon. The mean
     curve is the predictive the printed numbers come from; around it, bands of the curve across
@@ -85,16 +93,23 @@ def survival_fan(forecast: Forecast, *, name: str | None = None, title: str | No
     days = np.unique(np.concatenate([np.arange(0.0, focus + 1.0),
                                      np.linspace(0.0, max_days, 400)]))
     table = fan_table(forecast, days)
-    fig, (ax_f, ax_w) = plt.subplots(1, 2, figsize=(11, 5), width_ratios=[1.2, 1],
+    split = bool(table["other_ended"].max() > 1e-3)
+    curve = "P(not fallen)" if split else "P(still holding)"
+    fig, (ax_f, ax_w) = plt.subplots(1, 2, figsize=(11, 5.8), width_ratios=[1.2, 1],
                                      layout="constrained", sharey=True)
     for ax, limit in ((ax_f, focus), (ax_w, max_days)):
         t = table[table["days"] <= limit]
         x = t["date"]
         for b in sorted(FAN_LEVELS, reverse=True):
             pct = int(round(b * 100))
-            ax.fill_between(x, t[f"lo{pct}"], t[f"hi{pct}"], color=BLUE, alpha=0.10, linewidth=0,
-                            label=f"{pct}% band" if b in (0.5, 0.9) else None)
-        ax.plot(x, t["mean"], color=BLUE, linewidth=2.2, label="P(still holding) (mean)")
+            ax.fill_between(x, t[f"lo{pct}"], t[f"hi{pct}"], color=BLUE, alpha=BAND_ALPHA,
+                            linewidth=0)
+        if split:  # the part of "not fallen" where another end has come: it no longer holds
+            ax.fill_between(x, t["holding"], t["mean"], facecolor="none", edgecolor=GREY,
+                            hatch="///", linewidth=0, label="ended otherwise (relief, withdrawal, war's end)")
+            ax.plot(x, t["holding"], color=GREY, linewidth=1.2, linestyle="--",
+                    label="P(still holding: no end yet)")
+        ax.plot(x, t["mean"], color=BLUE, linewidth=2.2, label=f"{curve} (mean)")
         ax.axvline(forecast.as_of, color=GREY, linestyle=":", linewidth=1)
         end = forecast.as_of + timedelta(days=float(limit))
         if outcome_date is not None and forecast.as_of <= outcome_date <= end:
@@ -103,14 +118,36 @@ def survival_fan(forecast: Forecast, *, name: str | None = None, title: str | No
             ax.axvline(standing_date, color=RED, linestyle="--", linewidth=1.2,
                        label=f"still standing {standing_date}")
         ax.set_ylim(0, 1.02)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator(),
+                                                                 show_offset=False))
         _style(ax)
-    ax_f.set_ylabel("P(still holding)")
-    ax_f.set_title(f"First {focus} days after {forecast.as_of}", fontsize=9, color=GREY, loc="left")
-    ax_w.set_title(f"Whole horizon ({max_days} days)", fontsize=9, color=GREY, loc="left")
+    ax_f.set_ylabel(curve)
+    last = table.iloc[-1]
+    shares = [("fallen", 1.0, float(last["mean"]), RED)]
+    if split:
+        shares += [("ended otherwise", float(last["mean"]), float(last["holding"]), GREY),
+                   ("still holding", float(last["holding"]), 0.0, BLUE)]
+    else:
+        shares += [("still holding", float(last["mean"]), 0.0, BLUE)]
+    for label, top_y, bottom_y, colour in shares:  # the shares at the horizon's end, on the right
+        if top_y - bottom_y >= 0.04:
+            ax_w.annotate(f"{label} {top_y - bottom_y:.0%}", (1.0, (top_y + bottom_y) / 2),
+                          xycoords=("axes fraction", "data"), xytext=(4, 0),
+                          textcoords="offset points", fontsize=8, color=colour, va="center")
+    ax_f.set_title(f"First {focus} days after {forecast.as_of:%d %B %Y}", fontsize=9, color=GREY,
+                   loc="left")
+    horizon_end = forecast.as_of + timedelta(days=max_days)
+    ax_w.set_title(f"Whole horizon: {max_days} days, to {horizon_end:%B %Y}", fontsize=9,
+                   color=GREY, loc="left")
     ax_f.annotate(f"as of {forecast.as_of}", (mdates.date2num(forecast.as_of), 0.02),
                   textcoords="offset points", xytext=(4, 2), fontsize=8, color=GREY)
-    ax_f.legend(loc="upper right", fontsize=8, frameon=False)
+    handles, labels = ax_f.get_legend_handles_labels()
+    for b in (0.5, 0.9):  # the stacked bands' shade: a 50% band lies under 5 of the 9 layers
+        layers = sum(1 for level in FAN_LEVELS if level >= b - 1e-9)
+        handles.append(Patch(color=BLUE, alpha=1 - (1 - BAND_ALPHA) ** layers, linewidth=0))
+        labels.append(f"{int(round(b * 100))}% of posterior curves")
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.03), ncols=4, fontsize=8,
+               frameon=False)
     s = forecast.summary()
     p30 = s["p_fall_within"]["30"]
     med = s["days_remaining"].get("0.5")
@@ -121,7 +158,7 @@ def survival_fan(forecast: Forecast, *, name: str | None = None, title: str | No
     top = _heading(fig, name or forecast.case_id, title or "how long will it hold?",
                    f"P(falls within 30 days) {p30:.2f}; median time to the fall {med_text}"
                    f"{other_text}. Forecast from {basis}.")
-    fig.get_layout_engine().set(rect=(0, 0.04, 1, top))
+    fig.get_layout_engine().set(rect=(0, 0.1, 1, top - 0.1))
     fig.text(0.01, 0.01, source_line(forecast, made), fontsize=7, color=GREY, ha="left")
     return fig
 
@@ -162,7 +199,7 @@ def fall_date_chart(forecast: Forecast, *, name: str | None = None,
     top = _heading(fig, name or forecast.case_id, "when would it fall?",
                    f"P(it falls at all) {falls:.2f}; even odds that it has fallen by "
                    f"{median_date or 'beyond the data'}.")
-    fig.get_layout_engine().set(rect=(0, 0.04, 1, top))
+    fig.get_layout_engine().set(rect=(0, 0.04, 1, top - 0.04))  # (left, bottom, width, height)
     fig.text(0.01, 0.01, source_line(forecast, made), fontsize=7, color=GREY, ha="left")
     return fig
 
@@ -210,7 +247,7 @@ def decomposition_chart(evidence, case, *, made: date | None = None) -> Figure:
     top = _heading(fig, case.name, "how the forecast was built",
                    "Each statement is shown alone on top of the indicators; together they multiply "
                    "(their order does not matter).")
-    fig.get_layout_engine().set(rect=(0, 0.04, 1, top))
+    fig.get_layout_engine().set(rect=(0, 0.04, 1, top - 0.04))  # (left, bottom, width, height)
     fig.text(0.01, 0.01, source_line(evidence.forecast, made), fontsize=7, color=GREY, ha="left")
     return fig
 
@@ -256,7 +293,7 @@ def evolution_chart(records, *, name: str | None = None, events: dict | None = N
     r0 = recs[-1]
     top = _heading(fig, name or r0.case_name, "how the forecast changed",
                    f"{len(recs)} recorded forecasts of model {r0.model}.")
-    fig.get_layout_engine().set(rect=(0, 0.04, 1, top))
+    fig.get_layout_engine().set(rect=(0, 0.04, 1, top - 0.04))  # (left, bottom, width, height)
     fig.text(0.01, 0.01, f"Source: holdout-forecast ledger; model {r0.model} (id {r0.model_id}), "
              f"reference data {r0.dataset_hash[:12]}.", fontsize=7, color=GREY, ha="left")
     return fig
@@ -313,7 +350,7 @@ def record_chart(table, skill, *, model: str, horizon: int = 30, title: str | No
     top = _heading(fig, title or f"Model {model}", "its out-of-sample record",
                    f"{len(rows)} backtest forecasts; horizon {horizon} days for the reliability "
                    "diagram.")
-    fig.get_layout_engine().set(rect=(0, 0.02, 1, top))
+    fig.get_layout_engine().set(rect=(0, 0.02, 1, top - 0.02))
     return fig
 
 

@@ -95,6 +95,9 @@ class Forecast:
     #: log[(1 - p_s) S_o,s(t0)]; None for a single-end model (p_s = 1)
     log_p: np.ndarray | None = None
     log_other0: np.ndarray | None = None
+    #: competing ends, per posterior draw: the other end's time law (linear predictor and scale)
+    eta_o: np.ndarray | None = None
+    sigma_o: np.ndarray | None = None
     #: per posterior draw: days held on the clock of the indicators in force at as_of (None:
     #: ``held_days``; see :func:`effective_held`)
     held_eff: np.ndarray | None = None
@@ -144,6 +147,41 @@ class Forecast:
             z = (cell_l[:, None] * (surv[:-1] - surv[1:])).sum(axis=0)
             never = cell_l[-1] * never / np.where(z > 0, z, 1.0)
         return float(np.clip(never @ self.draw_weights, 0.0, 1.0))
+
+    def draw_other_ended(self, days: np.ndarray) -> np.ndarray:
+        """Each posterior draw's P(another end — relief, withdrawal, war end — has come by
+        as_of + d, before any fall) for ``days`` d >= 0 (rows) and draws (columns): the
+        other kind's share (1 - p_s) [S_o,s(t0) - S_o,s(t0 + d)] / H_s(t0), tilted by the claims
+        (the never-falls cell) when they have been applied. Zeros for a single-end model."""
+        days = np.asarray(days, dtype=float).reshape(-1)
+        out = np.zeros((days.size, self.eta.size))
+        if self.log_p is None or self.eta_o is None:
+            return out
+        t0 = self.held_days
+        log_so = self.survival_model.log_survival(np.maximum(t0 + days, 1e-9)[:, None],
+                                                  self.eta_o, self.sigma_o)
+        log_so0 = (self.survival_model.log_survival(np.asarray(t0, dtype=float), self.eta_o,
+                                                    self.sigma_o) if t0 > 0 else 0.0)
+        ended = np.exp(self.log_other0 - self.log_s0) * -np.expm1(np.minimum(log_so - log_so0, 0.0))
+        if self.claim_edges is not None:  # the other ends sit in the never-falls (last) cell
+            cell_l = np.exp(self.claim_cell_log_weights - np.max(self.claim_cell_log_weights))
+            surv = self.conditional_survival(self.claim_edges)
+            z = (cell_l[:, None] * (surv[:-1] - surv[1:])).sum(axis=0)
+            ended = ended * cell_l[-1] / np.where(z > 0, z, 1.0)
+        ended[days == 0] = 0.0
+        return np.clip(ended, 0.0, 1.0)
+
+    def other_ended_at(self, days: np.ndarray) -> np.ndarray:
+        """The predictive P(another end has come by as_of + d): the draw-weighted mixture of
+        :meth:`draw_other_ended`. P(still holding) is :meth:`survival_at` minus this; it tends to
+        :meth:`p_other_end_first` as d grows."""
+        days = np.asarray(days, dtype=float)
+        flat = days.reshape(-1)
+        out = np.empty(flat.size)
+        for i in range(0, flat.size, _SURVIVAL_CHUNK):
+            out[i:i + _SURVIVAL_CHUNK] = (self.draw_other_ended(flat[i:i + _SURVIVAL_CHUNK])
+                                          @ self.draw_weights)
+        return np.clip(out, 0.0, 1.0).reshape(days.shape)
 
     def if_it_falls(self, q: float) -> float:
         """The q-quantile of the remaining days *if it falls* (no other end first): the
@@ -592,6 +630,9 @@ def forecast_from_eta(case: Case, eta: np.ndarray, sigma: np.ndarray, model, rng
         log_s0=log_s0,
         log_p=log_p,
         log_other0=log_other0,
+        eta_o=None if competing is None else np.asarray(competing["eta_o"], dtype=float),
+        sigma_o=None if competing is None else np.broadcast_to(
+            np.asarray(competing["sigma_o"], dtype=float), eta.shape),
         held_eff=held_eff,
         draw_weights=draw_weights,
         claim_edges=None,
@@ -612,14 +653,17 @@ FAN_LEVELS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 def fan_table(forecast: Forecast, days: np.ndarray,
               levels: tuple[float, ...] = FAN_LEVELS) -> pd.DataFrame:
-    """What the fan chart draws, on ``days`` after as_of: ``mean`` (the predictive P(still
-    holding), the curve every printed number comes from, exact), ``date``, and for each level the
-    band of the per-draw curves across posterior draws (``lo<pct>``/``hi<pct>``, weighted as the
-    predictive is), plus ``fallen`` = 1 - mean."""
+    """What the fan chart draws, on ``days`` after as_of: ``mean`` (the predictive P(not fallen),
+    the curve every printed number comes from, exact), ``date``, and for each level the band of
+    the per-draw curves across posterior draws (``lo<pct>``/``hi<pct>``, weighted as the
+    predictive is), plus ``fallen`` = 1 - mean and, split out of ``mean``, ``other_ended`` (another
+    end has come first; 0 for a single-end model) and ``holding`` = mean - other_ended."""
     days = np.asarray(days, dtype=float)
     curves = forecast.draw_survival(days)
     mean = np.clip(forecast.survival_at(days), 0.0, 1.0)
-    out: dict[str, Any] = {"days": days, "mean": mean, "fallen": 1.0 - mean}
+    other = np.minimum(forecast.other_ended_at(days), mean)
+    out: dict[str, Any] = {"days": days, "mean": mean, "fallen": 1.0 - mean,
+                           "other_ended": other, "holding": mean - other}
     out |= weighted_quantiles(curves, forecast.draw_weights, _band_quantiles(levels))
     table = pd.DataFrame(out)
     start = datetime.combine(forecast.as_of, datetime.min.time())  # fractions of a day kept

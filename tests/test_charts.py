@@ -30,10 +30,13 @@ def test_the_fan_chart_draws_the_mean_the_numbers_use_with_bands_and_markers(pan
                        made=date(2026, 11, 26))
     focus, whole = fig.axes
     for ax in (focus, whole):
-        bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        fills = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        bands = [c for c in fills if c.get_hatch() is None]
         assert len(bands) == len(FAN_LEVELS) == 9  # 10% steps to 90%
+        assert [c.get_label() for c in fills if c.get_hatch()] == [
+            "ended otherwise (relief, withdrawal, war's end)"]
         assert ax.get_ylim()[0] == 0
-    mean = _line(focus, "P(still holding) (mean)")
+    mean = _line(focus, "P(not fallen) (mean)")  # competing ends: not fallen = holding + ended otherwise
     y = np.asarray(mean.get_ydata(), dtype=float)
     assert y[0] == 1.0  # it has held at as_of
     # the curve drawn is the one the printed numbers come from: P(falls within 30 d) = 1 - S(30)
@@ -47,7 +50,21 @@ def test_the_fan_chart_draws_the_mean_the_numbers_use_with_bands_and_markers(pan
     texts = " ".join(t.get_text() for t in fig.texts) + fig._suptitle.get_text()
     assert "Panjshir Valley resistance" in texts and "panjshir_2021" not in fig._suptitle.get_text()
     assert f"model {fc.model}" in texts and "as of 2021-08-20" in texts and "made 2026-11-26" in texts
-    assert focus.get_ylabel() == "P(still holding)"
+    assert focus.get_ylabel() == "P(not fallen)"
+    # the competing-ends split: the still-holding curve below, the shares at the horizon's end
+    holding = np.asarray(_line(focus, "P(still holding: no end yet)").get_ydata(), dtype=float)
+    assert np.all(holding <= y + 1e-12) and holding[-1] < y[-1] - 0.01
+    other_30 = fc.other_ended_at(np.array([30.0]))[0]
+    assert y[x_days == 30][0] - holding[x_days == 30][0] == pytest.approx(other_30, abs=1e-9)
+    shares = {t.get_text().rsplit(" ", 1)[0]: float(t.get_text().rsplit(" ", 1)[1].rstrip("%"))
+              for t in whole.texts}
+    end_mean = float(_line(whole, "P(not fallen) (mean)").get_ydata()[-1])
+    end_holding = float(_line(whole, "P(still holding: no end yet)").get_ydata()[-1])
+    want = {"fallen": 1 - end_mean, "ended otherwise": end_mean - end_holding,
+            "still holding": end_holding}
+    assert {"fallen", "ended otherwise"} <= set(shares)  # a share under 4% is not written
+    for label, pct in shares.items():
+        assert pct == pytest.approx(100 * want[label], abs=0.5)
     # the focus panel shows the first weeks: its horizon is far shorter than the whole one
     whole_end = pd.to_datetime(np.asarray(whole.get_lines()[0].get_xdata()))[-1]
     assert max(x_days) < (whole_end - pd.Timestamp(start)).days

@@ -169,6 +169,11 @@ def test_competing_forecast_is_the_cumulative_incidence_given_held(t0):
         want = p * (fall.sf(t0) - fall.sf(t0 + h)) / held
         assert fc.p_fall_within(h) == pytest.approx(want, rel=1e-9)
     assert fc.p_other_end_first() == pytest.approx((1 - p) * other.sf(t0) / held, rel=1e-9)
+    # the split of "not fallen": another end has come by t0 + h, (1 - p) [S_o(t0) - S_o(t0 + h)] / H
+    hs = np.array([0.0, 7.0, 30.0, 365.0, 1e5])
+    want_other = (1 - p) * (other.sf(t0) - other.sf(t0 + hs)) / held
+    np.testing.assert_allclose(fc.other_ended_at(hs), want_other, rtol=1e-9, atol=1e-15)
+    assert fc.other_ended_at(np.array([1e5]))[0] == pytest.approx(fc.p_other_end_first(), rel=1e-9)
     # the remaining-life draws: infinite (never falls) in that share, up to Monte Carlo error
     share_inf = float(np.mean(~np.isfinite(fc.remaining)))
     assert share_inf == pytest.approx(fc.p_other_end_first(), abs=0.03)
@@ -179,6 +184,30 @@ def test_competing_forecast_is_the_cumulative_incidence_given_held(t0):
         assert summary["days_remaining"]["0.5"] is None and summary["median_date"] is None
 
 
+def test_the_three_states_match_simulated_lives():
+    """Fallen, ended otherwise and still holding at t0 + h, from lives simulated by the model's
+    story (which kind, then its time) and kept when nothing had ended by t0: an oracle that shares
+    no code with the closed forms."""
+    rng = np.random.default_rng(7)
+    p, eta, sigma, o_eta, o_sigma, t0 = 0.55, np.log(40.0), 0.9, np.log(120.0), 0.7, 25
+    fc = stand_in(eta, sigma, t0, competing={"eta_p": np.array([np.log(p / (1 - p))]),
+                                             "eta_o": np.array([o_eta]),
+                                             "sigma_o": np.array([o_sigma])})
+    n = 400_000
+    falls = rng.uniform(size=n) < p
+    t = np.where(falls, stats.weibull_min(1 / sigma, scale=np.exp(eta)).rvs(n, random_state=rng),
+                 stats.weibull_min(1 / o_sigma, scale=np.exp(o_eta)).rvs(n, random_state=rng))
+    alive = t > t0
+    falls, t = falls[alive], t[alive]
+    for h in (10.0, 60.0, 300.0):
+        fallen = np.mean(falls & (t <= t0 + h))
+        other = np.mean(~falls & (t <= t0 + h))
+        assert fc.p_fall_within(h) == pytest.approx(fallen, abs=0.004)
+        assert fc.other_ended_at(np.array([h]))[0] == pytest.approx(other, abs=0.004)
+        holding = fc.survival_at(np.array([h]))[0] - fc.other_ended_at(np.array([h]))[0]
+        assert holding == pytest.approx(np.mean(t > t0 + h), abs=0.004)
+
+
 def test_single_end_is_the_competing_model_with_p_one():
     eta, sigma = np.log(60.0), 1.1
     single = stand_in(eta, sigma, 30)
@@ -187,6 +216,7 @@ def test_single_end_is_the_competing_model_with_p_one():
     for h in (7, 90, 365):
         assert sure.p_fall_within(h) == pytest.approx(single.p_fall_within(h), rel=1e-12)
     assert single.p_other_end_first() is None
+    assert np.all(single.other_ended_at(np.array([0.0, 30.0, 1e4])) == 0.0)
 
 
 def test_changed_indicators_run_on_the_current_clock():
