@@ -8,6 +8,8 @@ PYENV_ROOT ?= $(HOME)/.pyenv
 CASE ?= data/cases/panjshir_2021.yaml
 OUT ?= out/panjshir_2021
 LEDGER ?= out/ledger.sqlite
+# the forecast dates of the report's evolution chart (the case's own as_of is 2021-08-20)
+EVOLUTION ?= --as-of 2021-08-17 --as-of 2021-08-20 --as-of 2021-08-31 --as-of 2021-09-03
 
 .PHONY: forecast test test-slow lint bench backtest clean venv
 
@@ -38,6 +40,8 @@ $(STAMP): pyproject.toml
 forecast: $(STAMP)
 	$(VENV)/bin/forecast data check
 	$(VENV)/bin/forecast run $(CASE) --out $(OUT) --overwrite --record --ledger $(LEDGER)
+	@echo "--- how the forecast changed: the same case as of other dates, recorded for the report"
+	$(VENV)/bin/forecast run $(CASE) $(EVOLUTION) --out $(OUT)/by_date --overwrite --brief --record --ledger $(LEDGER)
 	$(VENV)/bin/forecast outcome --from-case $(CASE) --ledger $(LEDGER)
 	$(VENV)/bin/forecast score --ledger $(LEDGER)
 	$(VENV)/bin/forecast report $(CASE) --out $(OUT) --ledger $(LEDGER)

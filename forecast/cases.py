@@ -54,8 +54,9 @@ RANGE_INDICATORS: tuple[str, ...] = ("defender_strength", "attacker_strength", "
 HYPOTHETICAL_KEY = "as_of_is_hypothetical"
 
 _TOP_KEYS = {"id", "name", "start_date", "start_note", "as_of", "indicators", "statements",
-             "outcome", "sources", "notes", "war", "changes", HYPOTHETICAL_KEY}
+             "outcome", "sources", "notes", "war", "changes", "events", HYPOTHETICAL_KEY}
 _CHANGE_KEYS = {"date", "source", "note"}
+_EVENT_KEYS = {"date", "event", "source"}
 _REQUIRED_TOP = ("id", "name", "start_date", "as_of", "indicators")
 _STATEMENT_KEYS = {"id", "quote", "speaker", "role", "affiliation", "date", "date_note", "source",
                    "context", "weight", "source_group", "claims"}
@@ -97,6 +98,15 @@ class IndicatorChange:
 
 
 @dataclass(frozen=True)
+class CaseEvent:
+    """A dated event of the case's story (for charts: what happened between forecasts)."""
+
+    date: date
+    event: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     """How the case ended: ``status`` is one of the dataset outcomes."""
 
@@ -130,6 +140,8 @@ class Case:
     war: str | None = None
     #: dated changes of categorical indicators while it held, in date order
     changes: tuple[IndicatorChange, ...] = ()
+    #: dated events with their sources, in date order (drawn on the evolution chart)
+    events: tuple[CaseEvent, ...] = ()
 
     def indicators_at(self, when: date) -> Indicators:
         """The indicators in force on ``when``: the start's, with every change dated on or
@@ -375,7 +387,31 @@ def parse_case(doc: dict[str, Any], label: str = "<case>", *, today: date | None
         warnings=tuple(dates.warnings),
         war=_optional_text(doc, "war", label),
         changes=_changes(doc.get("changes"), label, start, outcome, dates),
+        events=_events(doc.get("events"), label, start, dates),
     )
+
+
+def _events(raw: Any, label: str, start: date, dates: _Dates) -> tuple[CaseEvent, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise InputError(_key(label, "events"), "must be a list of dated events (date, event, source)")
+    out: list[CaseEvent] = []
+    for i, item in enumerate(raw):
+        where = f"{label}, events[{i}]"
+        if not isinstance(item, dict):
+            raise InputError(where, "must be a mapping with date, event and source")
+        _check_keys(item, _EVENT_KEYS, ("date", "event", "source"), where)
+        when = _date(item["date"], f"{where}, key 'date'")
+        _not_after_today(when, f"{where}, key 'date'", dates)
+        if when < start:
+            raise InputError(f"{where}, key 'date'", f"{when} is before start_date {start}")
+        if out and when < out[-1].date:
+            raise InputError(f"{where}, key 'date'",
+                             f"{when} is before the event above it ({out[-1].date}); "
+                             "list events in date order")
+        out.append(CaseEvent(when, _text(item, "event", where), _text(item, "source", where)))
+    return tuple(out)
 
 
 def _changes(raw: Any, label: str, start: date, outcome: Outcome | None,

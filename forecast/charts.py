@@ -24,6 +24,8 @@ from forecast.predict import FAN_LEVELS, Forecast, fan_table  # noqa: E402
 BLUE = "#1f5fa8"
 RED = "#b2182b"
 GREY = "#666666"
+#: Event labels on the evolution chart are cut to this many characters.
+EVENT_CHARS = 110
 #: Each fan band's opacity; the bands stack, so the centre is darkest.
 BAND_ALPHA = 0.10
 #: The focus panel shows the first weeks: up to the forecast's own 75% point of the fall, kept
@@ -252,10 +254,15 @@ def decomposition_chart(evidence, case, *, made: date | None = None) -> Figure:
     return fig
 
 
-def evolution_chart(records, *, name: str | None = None, events: dict | None = None,
+def evolution_chart(records, *, name: str | None = None, events=None,
                     outcome_date: date | None = None) -> Figure:
-    """A case's recorded forecasts over their as_of dates (ledger records of one model): the
-    median fall date and its 80% band (10%-90% of the fall date), with dated events marked."""
+    """A case's recorded forecasts over their as_of dates (ledger records of one model).
+
+    Above: the median fall date and its 80% band (10%-90% of the fall date); where the 90% point
+    is never reached (another end may come first) the band runs to the top and says so. Below:
+    P(falls within 30 days of the forecast date). Dated ``events`` (a mapping or (date, text)
+    pairs) are numbered lines on both panels, listed under them (texts longer than
+    ``EVENT_CHARS`` are cut)."""
     recs = sorted(records, key=lambda r: r.as_of)
     if not recs:
         raise ValueError("no recorded forecasts to draw")
@@ -266,35 +273,62 @@ def evolution_chart(records, *, name: str | None = None, events: dict | None = N
         return None if not np.isfinite(d) else r.as_of + timedelta(days=float(d))
 
     lo, mid, hi = ([fall_date(r, q) for r in recs] for q in (0.1, 0.5, 0.9))
-    fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
-    ok = [i for i in range(len(recs)) if lo[i] is not None and hi[i] is not None]
+    pairs = sorted(events.items() if isinstance(events, dict) else (events or ()),
+                   key=lambda p: p[0])
+    fig, (ax, ax_p) = plt.subplots(2, 1, figsize=(9, 7 + 0.18 * len(pairs)), sharex=True,
+                                   layout="constrained", height_ratios=[1.6, 1])
+    known = [d for d in (*lo, *mid, *hi, outcome_date, *as_of) if d is not None]
+    top = max(known) + timedelta(days=max(7, 0.08 * (max(known) - min(known)).days))
+    ok = [i for i in range(len(recs)) if lo[i] is not None]
     if ok:
+        upper = [hi[i] if hi[i] is not None else top for i in ok]
         ax.fill_between([as_of[i] for i in ok], [mdates.date2num(lo[i]) for i in ok],
-                        [mdates.date2num(hi[i]) for i in ok], color=BLUE, alpha=0.2, linewidth=0,
+                        [mdates.date2num(u) for u in upper], color=BLUE, alpha=0.2, linewidth=0,
                         label="80% band of the fall date")
+        beyond = [as_of[i] for i in ok if hi[i] is None]
+        if beyond:
+            ax.plot(beyond, [mdates.date2num(top)] * len(beyond), "^", color=BLUE, markersize=6,
+                    label="90% point beyond the chart (it may never fall)")
     okm = [i for i in range(len(recs)) if mid[i] is not None]
     ax.plot([as_of[i] for i in okm], [mdates.date2num(mid[i]) for i in okm], "o-", color=BLUE,
             label="median fall date")
-    lims = [mdates.date2num(min(as_of)), mdates.date2num(max(as_of))]
-    ax.plot([as_of[0], as_of[-1]], lims, color=GREY, linestyle=":", linewidth=1,
-            label="forecast date (the fall cannot come before it)")
+    ax.plot([as_of[0], as_of[-1]], [mdates.date2num(as_of[0]), mdates.date2num(as_of[-1])],
+            color=GREY, linestyle=":", linewidth=1, label="forecast date (the fall cannot come before it)")
     if outcome_date is not None:
         ax.axhline(mdates.date2num(outcome_date), color=RED, linewidth=1.5,
                    label=f"fell {outcome_date}")
-    for when, text in (events or {}).items():
-        ax.axvline(when, color=GREY, linewidth=0.8, alpha=0.6)
-        ax.annotate(text, (mdates.date2num(when), 1.0), xycoords=("data", "axes fraction"),
-                    rotation=90, fontsize=7, va="top", ha="right", color=GREY)
+    ax.set_ylim(top=mdates.date2num(top) + 0.04 * (mdates.date2num(top) - mdates.date2num(min(known))))
     ax.yaxis_date()
-    ax.set_xlabel("forecast date (as of)")
+    ax.yaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
     ax.set_ylabel("fall date")
-    ax.legend(fontsize=8, frameon=False, loc="upper left")
-    _style(ax)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    p30 = [float(r.predictive.cdf_at(30.0)) for r in recs]
+    ax_p.plot(as_of, p30, "o-", color=BLUE, label="P(falls within 30 days)")
+    ax_p.set_ylim(0, 1)
+    ax_p.set_ylabel("P(falls within 30 days)")
+    for i, (when, _text) in enumerate(pairs, start=1):
+        for a in (ax, ax_p):
+            a.axvline(when, color=GREY, linewidth=0.8, alpha=0.6)
+        ax.annotate(str(i), (mdates.date2num(when), 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                    fontsize=8, color=GREY, fontweight="bold")
+    ax_p.set_xlabel("forecast date (as of)")
+    ax_p.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))
+    ax_p.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    for a in (ax, ax_p):
+        _style(a)
     r0 = recs[-1]
-    top = _heading(fig, name or r0.case_name, "how the forecast changed",
-                   f"{len(recs)} recorded forecasts of model {r0.model}.")
-    fig.get_layout_engine().set(rect=(0, 0.04, 1, top - 0.04))  # (left, bottom, width, height)
-    fig.text(0.01, 0.01, f"Source: holdout-forecast ledger; model {r0.model} (id {r0.model_id}), "
+    head = _heading(fig, name or r0.case_name, "how the forecast changed",
+                    f"{len(recs)} recorded forecasts of model {r0.model}, "
+                    f"as of {as_of[0]} to {as_of[-1]}.")
+    listed = [f"{i}  {when}: " + (t if len(t) <= EVENT_CHARS else t[:EVENT_CHARS - 1].rstrip() + "…")
+              for i, (when, t) in enumerate(pairs, start=1)]
+    foot = (0.03 + 0.13 * len(listed) / fig.get_figheight()) if listed else 0.04
+    fig.get_layout_engine().set(rect=(0, foot, 1, head - foot))  # (left, bottom, width, height)
+    for k, line in enumerate(listed):
+        fig.text(0.01, foot - 0.01 - k * 0.13 / fig.get_figheight(), line, fontsize=7.5,
+                 color=GREY, ha="left", va="top")
+    fig.text(0.01, 0.005, f"Source: holdout-forecast ledger; model {r0.model} (id {r0.model_id}), "
              f"reference data {r0.dataset_hash[:12]}.", fontsize=7, color=GREY, ha="left")
     return fig
 

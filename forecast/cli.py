@@ -198,13 +198,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         posterior = run.posterior
         out = Path(args.out) if len(dates) == 1 else Path(args.out) / d.isoformat()
         written = write_forecast(run.forecast, run.case, out)
-        print(format_forecast(run, verbose=args.verbose, n_reference=len(dataset)))
-        print("wrote " + ", ".join(str(p) for p in written.values()))
+        if not args.brief:
+            print(format_forecast(run, verbose=args.verbose, n_reference=len(dataset)))
+            print("wrote " + ", ".join(str(p) for p in written.values()))
         runs.append(run)
-    if len(runs) > 1:
+    if len(runs) > 1 or args.brief:
         table = write_table(runs, Path(args.out) / "by_date.csv")
         print(format_run_table(runs))
-        print(f"wrote {table}")
+        print(f"wrote {table} and each date's files in {args.out}")
     if ledger is not None:
         with ledger:
             for run in runs:
@@ -233,12 +234,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
     dataset, left_out = prepare_reference(_warned(load_holdouts(args.data)), case, exclude=())
     run = run_case(case, dataset, model=args.model, seed=args.seed, sampler=_sampler(args),
                    cache_dir=args.cache, baselines=False, left_out=left_out)
-    backtest = record = None
+    backtest = record = history = None
     if args.ledger:
         backtest, record = _latest_backtest(_open_ledger(args, create=False), args.model)
-    path = write(run, args.out, backtest=backtest, record=record)
+        history = _case_history(_open_ledger(args, create=False), case.id, run.forecast.model,
+                                run.forecast.model_id)
+    path = write(run, args.out, backtest=backtest, record=record, history=history)
     print(f"wrote {path}")
     return 0
+
+
+def _case_history(ledger, case_id: str, model: str, model_id: str) -> list:
+    """The case's recorded forecasts of this model, the newest per as_of; those of the current
+    model id when it has any (a refitted model's older records are not mixed in)."""
+    with ledger:
+        recs = [r for _, r in ledger.forecasts(case_id=case_id, kind="forecast", model=model)]
+    same = [r for r in recs if r.model_id == model_id]
+    newest: dict = {}
+    for r in same or recs:  # ordered by as_of, then issue time: the last one per date wins
+        newest[r.as_of] = r
+    return list(newest.values())
 
 
 def _latest_backtest(ledger, model: str):
@@ -610,6 +625,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="forecast date YYYY-MM-DD (default: the case's as_of); repeat for several dates")
     run.add_argument("--as-of-every", default=None, metavar="N[d]",
                      help="also forecast every N days from the start up to the case's as_of")
+    run.add_argument("--brief", action="store_true",
+                     help="print only the table of forecasts by date (files are written as usual)")
     run.add_argument("--exclude", action="append", default=None, metavar="CASE_ID",
                      help="leave this reference-class row out of the fit (repeatable); a row that is "
                           "the case itself is left out without asking")

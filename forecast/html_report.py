@@ -90,10 +90,11 @@ def tables(run) -> dict[str, pd.DataFrame]:
             "diagnostics": diag}
 
 
-def build(run, *, backtest: pd.DataFrame | None = None, record=None,
+def build(run, *, backtest: pd.DataFrame | None = None, record=None, history=None,
           made: date | None = None, tabled: dict[str, pd.DataFrame] | None = None) -> str:
     """The report's HTML for a :class:`forecast.workflow.CaseRun` (``tabled``: its
-    :func:`tables`, when already computed)."""
+    :func:`tables`, when already computed; ``history``: the case's recorded forecasts, one per
+    as_of, drawn as the evolution chart when there are two or more)."""
     from forecast import charts
     from forecast.describe import format_forecast
 
@@ -126,6 +127,16 @@ def build(run, *, backtest: pd.DataFrame | None = None, record=None,
     if run.evidence is not None and run.evidence.decomposition:
         parts += ["<h2>How the forecast was built</h2>",
                   _png(charts.decomposition_chart(run.evidence, case, made=made))]
+    if history is not None and len({r.as_of for r in history}) >= 2:
+        shown = sorted(history, key=lambda r: r.as_of)
+        parts += ["<h2>How the forecast changed</h2>",
+                  _png(charts.evolution_chart(shown, name=case.name, outcome_date=outcome,
+                                              events=[(e.date, e.event) for e in case.events])),
+                  "<p class='note'>Recorded forecasts (as of " + ", ".join(
+                      _e(r.as_of) for r in shown) + ") and the case's events:</p>",
+                  _table(pd.DataFrame({"date": [e.date for e in case.events],
+                                       "event": [e.event for e in case.events],
+                                       "source": [e.source for e in case.events]}))]
     parts += ["<h2>Statements, their readings and weights</h2>",
               "<p class='note'>Each claim is weighed against the base rate the speaker could have "
               "read off the reference class; beta is the speaker's fitted calibration.</p>",
@@ -150,12 +161,12 @@ def build(run, *, backtest: pd.DataFrame | None = None, record=None,
 
 
 def write(run, out_dir: str | Path, *, backtest: pd.DataFrame | None = None, record=None,
-          made: date | None = None) -> Path:
+          history=None, made: date | None = None) -> Path:
     """Write report.html and its CSV tables into ``out_dir``; returns the report's path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tabled = tables(run)
-    text = build(run, backtest=backtest, record=record, made=made, tabled=tabled)
+    text = build(run, backtest=backtest, record=record, history=history, made=made, tabled=tabled)
     for name, frame in tabled.items():
         frame.to_csv(out / f"report_{name}.csv", index=False)
     path = out / "report.html"

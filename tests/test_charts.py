@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -117,8 +118,31 @@ def test_the_evolution_chart_draws_recorded_forecasts_over_their_dates(tmp_path)
 
     want = [mdates.date2num(r.as_of + timedelta(days=r.predictive.quantile(0.5))) for r in recs]
     np.testing.assert_allclose(median.get_ydata(), want)
-    assert "assault begins" in [t.get_text() for t in ax.texts]
+    assert [t.get_text() for t in ax.texts] == ["1"]  # the event, numbered on the chart
+    assert "1  2021-08-31: assault begins" in [t.get_text() for t in fig.texts]  # and listed
     assert "fell 2021-09-06" in [ln.get_label() for ln in ax.get_lines()]
+    p30 = next(ln for ln in fig.axes[1].get_lines() if ln.get_label() == "P(falls within 30 days)")
+    np.testing.assert_allclose(p30.get_ydata(), [r.predictive.cdf_at(30.0) for r in recs])
+
+
+def test_the_evolution_band_runs_off_the_chart_when_the_fall_may_never_come(tmp_path):
+    from datetime import timedelta
+
+    from test_ledger import record as a_forecast
+
+    from forecast.charts import evolution_chart
+    from forecast.predictive import Predictive
+
+    recs = [a_forecast("valley", as_of=date(2021, 8, 20) + timedelta(days=k), scale=40.0)
+            for k in (0, 5)]
+    improper = Predictive(recs[1].predictive.days, 0.7 * recs[1].predictive.cdf)  # P(falls) 0.7
+    recs[1] = replace(recs[1], predictive=improper)
+    fig = evolution_chart(recs)
+    ax = fig.axes[0]
+    beyond = next(ln for ln in ax.get_lines() if ln.get_label().startswith("90% point beyond"))
+    assert list(beyond.get_xdata()) == [recs[1].as_of]
+    band = next(c for c in ax.collections if c.get_label() == "80% band of the fall date")
+    assert band.get_paths()[0].vertices[:, 1].max() >= beyond.get_ydata()[0] - 1e-9
 
 
 def test_the_record_chart_shows_reliability_pit_coverage_and_skill():

@@ -279,6 +279,36 @@ def test_changes_out_of_order_are_refused():
                    "c.yaml", today=date(2026, 1, 1))
 
 
+def test_events_are_kept_in_order_with_their_sources():
+    case = parse_case(CASE | {"events": [
+        {"date": "2024-05-01", "event": "assault begins", "source": "S1"},
+        {"date": "2024-05-01", "event": "airport closed", "source": "S2"}]}, "c.yaml",
+        today=date(2026, 1, 1))
+    assert [(e.date, e.event, e.source) for e in case.events] == [
+        (date(2024, 5, 1), "assault begins", "S1"), (date(2024, 5, 1), "airport closed", "S2")]
+
+
+@pytest.mark.parametrize("events, where, rule", [
+    ({"date": "2024-03-01", "event": "e", "source": "S"}, "events[0], key 'date'", "before start_date"),
+    ({"date": "2024-05-01", "event": "e"}, "events[0], key 'source'", "required but missing"),
+    ({"date": "2024-05-01", "event": " ", "source": "S"}, "events[0], key 'event'", "non-empty text"),
+    ({"date": "2024-13-01", "event": "e", "source": "S"}, "events[0], key 'date'", ""),
+    ({"date": "2024-05-01", "event": "e", "source": "S", "who": "x"}, "events[0], key 'who'", "unknown key"),
+    ("2024-05-01 e", "events[0]", "must be a mapping"),
+])
+def test_bad_events_name_the_key_and_rule(events, where, rule):
+    with pytest.raises(InputError) as err:
+        parse_case(CASE | {"events": [events]}, "c.yaml", today=date(2026, 1, 1))
+    assert where in str(err.value) and rule in str(err.value)
+
+
+def test_events_out_of_order_are_refused():
+    with pytest.raises(InputError, match=r"events\[1\], key 'date'.*date order"):
+        parse_case(CASE | {"events": [{"date": "2024-09-01", "event": "a", "source": "S"},
+                                      {"date": "2024-06-01", "event": "b", "source": "S"}]},
+                   "c.yaml", today=date(2026, 1, 1))
+
+
 def test_ppc_by_outcome_passes_the_truth_and_flags_a_single_end_model():
     """Durations and ends simulated from known parameters: replicates from those parameters
     contain the observed statistics; a single-end model (every holdout falls) misses the share

@@ -3,6 +3,7 @@ input text, and carries the charts and tables it promises (real forecast objects
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import replace
 from html.parser import HTMLParser
@@ -152,3 +153,28 @@ def test_a_backtest_record_adds_its_chart(hostile_run):
     p_ = _Collect()
     p_.feed(text)
     assert len(p_.images) == 4 and p_.errors == []
+
+
+def test_the_case_history_from_a_real_ledger_adds_the_evolution_chart(hostile_run, tmp_path):
+    """Recorded forecasts of the case at several dates (a real SQLite ledger): the newest per
+    as_of of the current model id is drawn, with the case's events listed and escaped."""
+    from datetime import timedelta
+
+    from forecast.cli import _case_history
+    from forecast.ledger import Ledger
+
+    rec = hostile_run.record()
+    recs = [replace(rec, as_of=rec.as_of + timedelta(days=k), issued_at="") for k in (0, 4, 9)]
+    stale = replace(rec, as_of=rec.as_of + timedelta(days=2), model_id="old-model", issued_at="")
+    path = tmp_path / "ledger.sqlite"
+    with Ledger(path) as ledger:
+        ledger.record_many([*recs, stale])
+    history = _case_history(Ledger(path, create=False), rec.case_id, rec.model, rec.model_id)
+    assert sorted(r.as_of for r in history) == [r.as_of for r in recs]  # the stale id left out
+    text = build(hostile_run, history=history)
+    p_ = _Collect()
+    p_.feed(text)
+    assert "How the forecast changed" in text and len(p_.images) == 4 and p_.errors == []
+    for event in hostile_run.case.events:
+        assert html.escape(event.event, quote=True) in text
+    assert build(hostile_run, history=history[:1]).count("How the forecast changed") == 0
