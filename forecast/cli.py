@@ -197,7 +197,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                        baselines=ledger is not None, left_out=left_out)
         posterior = run.posterior
         out = Path(args.out) if len(dates) == 1 else Path(args.out) / d.isoformat()
-        written = write_forecast(run.forecast, run.case, out)
+        written = write_forecast(run.forecast, run.case, out, charts=not args.no_charts)
         if not args.brief:
             print(format_forecast(run, verbose=args.verbose, n_reference=len(dataset)))
             print("wrote " + ", ".join(str(p) for p in written.values()))
@@ -625,6 +625,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="forecast date YYYY-MM-DD (default: the case's as_of); repeat for several dates")
     run.add_argument("--as-of-every", default=None, metavar="N[d]",
                      help="also forecast every N days from the start up to the case's as_of")
+    run.add_argument("--no-charts", action="store_true",
+                     help="write forecast.json and survival.csv only (no PNG/SVG charts; faster)")
     run.add_argument("--brief", action="store_true",
                      help="print only the table of forecasts by date (files are written as usual)")
     run.add_argument("--exclude", action="append", default=None, metavar="CASE_ID",

@@ -103,6 +103,19 @@ class Forecast:
     held_eff: np.ndarray | None = None
     survival_model: Any = None
     effect_levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: computed once per forecast object (a replaced copy starts empty): see edge_survival
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def edge_survival(self) -> np.ndarray:
+        """:meth:`conditional_survival` at the claims' cell edges (rows) for every draw, computed
+        once: the claims' step function needs it for every curve, probability and quantile."""
+        inputs = (self.claim_edges, self.eta, self.sigma, self.log_p, self.log_other0,
+                  self.log_s0, self.held_eff)
+        hit = self._memo.get("edge_survival")
+        if hit is None or any(a is not b for a, b in zip(hit[0], inputs, strict=True)):
+            hit = (inputs, self.conditional_survival(self.claim_edges))
+            self._memo["edge_survival"] = hit
+        return hit[1]
 
     def p_fall_within(self, days: float) -> float:
         """P(the holdout falls within ``days`` after as_of).
@@ -143,7 +156,7 @@ class Forecast:
         never = np.exp(self.log_other0 - self.log_s0)
         if self.claim_edges is not None:  # the never-falls mass sits in the last cell
             cell_l = np.exp(self.claim_cell_log_weights - np.max(self.claim_cell_log_weights))
-            surv = self.conditional_survival(self.claim_edges)
+            surv = self.edge_survival()
             z = (cell_l[:, None] * (surv[:-1] - surv[1:])).sum(axis=0)
             never = cell_l[-1] * never / np.where(z > 0, z, 1.0)
         return float(np.clip(never @ self.draw_weights, 0.0, 1.0))
@@ -165,7 +178,7 @@ class Forecast:
         ended = np.exp(self.log_other0 - self.log_s0) * -np.expm1(np.minimum(log_so - log_so0, 0.0))
         if self.claim_edges is not None:  # the other ends sit in the never-falls (last) cell
             cell_l = np.exp(self.claim_cell_log_weights - np.max(self.claim_cell_log_weights))
-            surv = self.conditional_survival(self.claim_edges)
+            surv = self.edge_survival()
             z = (cell_l[:, None] * (surv[:-1] - surv[1:])).sum(axis=0)
             ended = ended * cell_l[-1] / np.where(z > 0, z, 1.0)
         ended[days == 0] = 0.0
@@ -187,22 +200,39 @@ class Forecast:
         """The q-quantile of the remaining days *if it falls* (no other end first): the
         "if nothing intervenes" duration, labelled so. Exact, from the predictive curve:
         P(fallen by d | it falls) = P(fallen by d) / P(it falls)."""
+        return self.if_it_falls_quantiles((q,))[q]
+
+    def if_it_falls_quantiles(self, qs) -> dict[float, float]:
+        """:meth:`if_it_falls` for several q at once: the predictive's daily mean curve (exact)
+        where the quantile falls within it, the curve on :func:`standard_grid` beyond (computed
+        once, and only when needed); linear between grid days; inf where never reached."""
         other = self.p_other_end_first() or 0.0
         falls = 1.0 - other
         if falls <= 0:
-            return float("inf")
-        from forecast.predictive import standard_grid
+            return {q: float("inf") for q in qs}
+        mean = self._mean_curve()
+        grid = cdf = None
+        if mean is not None:
+            grid, cdf = np.arange(mean.size, dtype=float), (1.0 - mean) / falls
+        out: dict[float, float] = {}
+        for q in qs:
+            if cdf is None or cdf[-1] < q:
+                if grid is None or grid[-1] < 7305.0:  # the whole standard horizon, once
+                    from forecast.predictive import standard_grid
 
-        grid = standard_grid()
-        cdf = (1.0 - self.survival_at(grid)) / falls
-        if cdf[-1] < q:
-            return float("inf")
-        i = int(np.searchsorted(cdf, q, side="left"))
-        if i == 0:
-            return 0.0
-        lo, hi = cdf[i - 1], cdf[i]
-        frac = (q - lo) / (hi - lo) if hi > lo else 1.0
-        return float(grid[i - 1] + frac * (grid[i] - grid[i - 1]))
+                    grid = standard_grid()
+                    cdf = (1.0 - self.survival_at(grid)) / falls
+                if cdf[-1] < q:
+                    out[q] = float("inf")
+                    continue
+            i = int(np.searchsorted(cdf, q, side="left"))
+            if i == 0:
+                out[q] = 0.0
+                continue
+            lo, hi = cdf[i - 1], cdf[i]
+            frac = (q - lo) / (hi - lo) if hi > lo else 1.0
+            out[q] = float(grid[i - 1] + frac * (grid[i] - grid[i - 1]))
+        return out
 
     def draw_survival(self, days: np.ndarray) -> np.ndarray:
         """Each posterior draw's P(still holding at as_of + d) for ``days`` d >= 0 (rows) and
@@ -214,7 +244,7 @@ class Forecast:
             edges = self.claim_edges
             n_cells = len(edges) - 1
             cell_l = np.exp(self.claim_cell_log_weights - np.max(self.claim_cell_log_weights))
-            surv_edges = self.conditional_survival(edges)
+            surv_edges = self.edge_survival()
             contrib = cell_l[:, None] * (surv_edges[:-1] - surv_edges[1:])
             z = contrib.sum(axis=0)
             tail = np.cumsum(contrib[::-1], axis=0)[::-1]
@@ -278,8 +308,8 @@ class Forecast:
         if other is not None:
             out["p_other_end_first"] = round(other, 4)
             out["p_falls_eventually"] = round(1.0 - other, 4)
-            out["days_remaining_if_it_falls"] = {f"{q:g}": days(self.if_it_falls(q))
-                                                 for q in QUANTILES}
+            if_falls = self.if_it_falls_quantiles(QUANTILES)
+            out["days_remaining_if_it_falls"] = {f"{q:g}": days(if_falls[q]) for q in QUANTILES}
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -659,12 +689,13 @@ def fan_table(forecast: Forecast, days: np.ndarray,
     predictive is), plus ``fallen`` = 1 - mean and, split out of ``mean``, ``other_ended`` (another
     end has come first; 0 for a single-end model) and ``holding`` = mean - other_ended."""
     days = np.asarray(days, dtype=float)
-    curves = forecast.draw_survival(days)
     mean = np.clip(forecast.survival_at(days), 0.0, 1.0)
     other = np.minimum(forecast.other_ended_at(days), mean)
     out: dict[str, Any] = {"days": days, "mean": mean, "fallen": 1.0 - mean,
                            "other_ended": other, "holding": mean - other}
-    out |= weighted_quantiles(curves, forecast.draw_weights, _band_quantiles(levels))
+    if levels:  # the per-draw curves, only when bands are asked for
+        out |= weighted_quantiles(forecast.draw_survival(days), forecast.draw_weights,
+                                  _band_quantiles(levels))
     table = pd.DataFrame(out)
     start = datetime.combine(forecast.as_of, datetime.min.time())  # fractions of a day kept
     table.insert(1, "date", [start + timedelta(days=float(d)) for d in days])

@@ -13,13 +13,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from forecast import charts
 from forecast.cases import Case
 from forecast.predict import Forecast
 
 
-def write_forecast(forecast: Forecast, case: Case, out_dir: str | Path) -> dict[str, Path]:
-    """Write the forecast's files into ``out_dir`` (created if needed); returns their paths."""
+def write_forecast(forecast: Forecast, case: Case, out_dir: str | Path, *,
+                   charts: bool = True) -> dict[str, Path]:
+    """Write the forecast's files into ``out_dir`` (created if needed): forecast.json,
+    survival.csv and, unless ``charts`` is False, the fan and fall-date charts (PNG and SVG;
+    matplotlib is imported only then). Returns their paths."""
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
@@ -33,9 +35,13 @@ def write_forecast(forecast: Forecast, case: Case, out_dir: str | Path) -> dict[
         outcome = case.outcome.end_date if case.outcome and case.outcome.status != "ongoing" else None
         if outcome is not None and outcome < forecast.as_of:
             outcome = None
-        charts.save(charts.survival_fan(forecast, name=case.name, outcome_date=outcome), tmp / "survival")
-        charts.save(charts.fall_date_chart(forecast, name=case.name, outcome_date=outcome),
-                    tmp / "fall_date")
+        if charts:
+            from forecast import charts as draw
+
+            draw.save(draw.survival_fan(forecast, name=case.name, outcome_date=outcome),
+                      tmp / "survival")
+            draw.save(draw.fall_date_chart(forecast, name=case.name, outcome_date=outcome),
+                      tmp / "fall_date")
         out.mkdir(exist_ok=True)
         written = {}
         for f in sorted(tmp.iterdir()):

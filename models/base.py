@@ -37,6 +37,7 @@ written out (not ``pm.Censored``, which is slow and fragile with Weibull: pymc #
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -108,11 +109,26 @@ def _log_sigmoid(x):
     return -np.logaddexp(0.0, -np.asarray(x, dtype=float))
 
 
+#: The likelihood's row sets, in the order :meth:`DurationModel.data` packs them.
+ROW_SETS = ("fall_exact", "fall_interval", "other_exact", "other_interval", "censored")
+
+
+@functools.cache
+def _source(module) -> str:
+    """A module's source as this process loaded it: read once, so a file edited while the
+    process runs does not change the id of the code that is running."""
+    return inspect.getsource(module)
+
+
 class DurationModel:
     """Base of every model in ``models/``. Subclasses set ``name``, ``description`` and W's law."""
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        _source(sys.modules[cls.__module__])  # the model's id is of the code as imported
 
     def __init__(self, priors: Priors | None = None, structure: str = "") -> None:
         if structure not in STRUCTURES:
@@ -163,9 +179,8 @@ class DurationModel:
         """Hash of the model's source (this base, the design code, the model file) and config."""
         import models.design as design_module
 
-        parts = [inspect.getsource(sys.modules[DurationModel.__module__]),
-                 inspect.getsource(design_module),
-                 inspect.getsource(sys.modules[type(self).__module__])]
+        parts = [_source(sys.modules[DurationModel.__module__]), _source(design_module),
+                 _source(sys.modules[type(self).__module__])]
         config = {"name": self.name, "priors": asdict(self.priors), "design": design.signature(),
                   "structure": asdict(self.structure)}
         h = hashlib.sha256()
@@ -247,36 +262,76 @@ class DurationModel:
     def uses_wars(self, design: Design) -> bool:
         return self.structure.war and design.war_codes is not None and len(design.wars) > 0
 
-    def data(self, design: Design) -> dict[str, np.ndarray]:
-        """The value of every ``pm.Data`` in :meth:`build`'s graph (refits swap these)."""
+    def columns(self, design: Design) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
+                                                dict[str, float]]:
+        """The data the graph reads, by name: per-row floats, per-row integer codes (a column per
+        indicator, then war and era) and scalars. :meth:`data` packs them into few arrays."""
         s = self.structure
-        out = {"y": design.y, "event": design.event, "weight": design.weights()}
-        if design.cat_names:
-            out["codes"] = design.codes
+        floats = {"y": design.y, "event": design.event, "weight": design.weights()}
+        ints: dict[str, np.ndarray] = {}
+        scalars: dict[str, float] = {}
+        for j, name in enumerate(design.cat_names):
+            ints[f"code_{name}"] = design.codes[:, j]
         if self.uses_wars(design):
-            out["war_codes"] = np.maximum(design.war_codes, 0)
+            ints["war"] = np.maximum(design.war_codes, 0)
         if s.era and design.era_codes is not None:
-            out["era_codes"] = design.era_codes
-        if design.numeric.shape[1]:
-            out["x"] = design.numeric
+            ints["era"] = design.era_codes
         f = design.force
         if f is not None:
-            out |= {"att_lo": f.att_lo, "att_hi": f.att_hi, "def_lo": f.def_lo, "def_hi": f.def_hi,
-                    "force_known": f.known.astype(float), "force_center": np.asarray(f.center),
-                    "force_scale": np.asarray(f.scale)}
+            floats |= {"att_lo": f.att_lo, "att_hi": f.att_hi, "def_lo": f.def_lo,
+                       "def_hi": f.def_hi, "force_known": f.known.astype(float)}
+            scalars |= {"force_center": float(f.center), "force_scale": float(f.scale)}
             if s.size and f.def_known is not None:
-                out |= {"def_known": f.def_known.astype(float),
-                        "size_center": np.asarray(f.size_center),
-                        "size_scale": np.asarray(f.size_scale)}
+                floats["def_known"] = f.def_known.astype(float)
+                scalars |= {"size_center": float(f.size_center), "size_scale": float(f.size_scale)}
         if s.interval:
             lo, hi = design.bounds()
             flag = hi > lo
             # exact rows get harmless bounds so the branch not taken stays finite
-            out |= {"interval": flag.astype(float), "y_lo": np.where(flag, lo, design.y * 0.95),
-                    "y_hi": np.where(flag, hi, design.y * 1.05)}
+            floats |= {"interval": flag.astype(float), "y_lo": np.where(flag, lo, design.y * 0.95),
+                       "y_hi": np.where(flag, hi, design.y * 1.05)}
         if s.competing:
-            out["other"] = design.others()
+            floats["other"] = design.others()
+        return floats, ints, scalars
+
+    def data(self, design: Design) -> dict[str, np.ndarray]:
+        """The value of every ``pm.Data`` in :meth:`build`'s graph (refits swap these).
+
+        The columns are packed into a float matrix (rows x float columns), an integer matrix
+        and a vector of scalars (plus ``x`` for numeric covariates): each shared array costs
+        nutpie's numba wrapper seconds of compiling, so four arrays compile far faster than
+        twenty."""
+        floats, ints, scalars = self.columns(design)
+        n = design.n
+        out = {"rows_f": np.column_stack([np.asarray(v, dtype=float) for v in floats.values()])
+               .reshape(n, len(floats))}
+        if ints:  # an array the graph does not read would be pruned, and nutpie refuses its data
+            out["rows_i"] = (np.column_stack([np.asarray(v, dtype=np.int64) for v in ints.values()])
+                             .reshape(n, len(ints)))
+        if scalars:
+            out["consts"] = np.array(list(scalars.values()), dtype=float)
+        sets = self.row_sets(design)
+        out["row_sets"] = np.concatenate([sets[k] for k in ROW_SETS]).astype(np.int64)
+        out["row_set_sizes"] = np.array([sets[k].size for k in ROW_SETS], dtype=np.int64)
+        if design.numeric.shape[1]:
+            out["x"] = design.numeric
         return out
+
+    def row_sets(self, design: Design) -> dict[str, np.ndarray]:
+        """The rows of each likelihood term (:data:`ROW_SETS`): fell (exact or interval-dated),
+        another end (exact or interval), still going (censored); rows of weight 0 are in none.
+        Without competing ends another end is censoring; without intervals every row is exact."""
+        s = self.structure
+        floats, _, _ = self.columns(design)
+        n = design.n
+        fell = floats["event"] > 0
+        other = (floats["other"] > 0) & ~fell if s.competing else np.zeros(n, dtype=bool)
+        interval = floats["interval"] > 0 if s.interval else np.zeros(n, dtype=bool)
+        used = floats["weight"] != 0
+        rows = {"fall_exact": fell & ~interval, "fall_interval": fell & interval,
+                "other_exact": other & ~interval, "other_interval": other & interval,
+                "censored": ~fell & ~other}
+        return {k: np.flatnonzero(v & used) for k, v in rows.items()}
 
     def build(self, design: Design) -> pm.Model:
         """The PyMC model for ``design``: data as ``pm.Data`` so refits change data, not graphs."""
@@ -291,50 +346,68 @@ class DurationModel:
         wars = self.uses_wars(design)
         era = s.era and design.era_codes is not None
         d = self.data(design)
+        floats, ints, scalars = self.columns(design)
         if wars:
             coords["war"] = list(design.wars)
         if era:
             from models.design import ERAS
             coords["era"] = [e for e, _ in ERAS]
         with pm.Model(coords=coords) as model:
-            y = pm.Data("y", d["y"], dims="row")
-            event = pm.Data("event", d["event"], dims="row")
-            weight = pm.Data("weight", d["weight"], dims="row")
-            codes = pm.Data("codes", d["codes"]) if design.cat_names else None
-            war_codes = pm.Data("war_codes", d["war_codes"], dims="row") if wars else None
-            era_codes = pm.Data("era_codes", d["era_codes"], dims="row") if era else None
+            rows_f = pm.Data("rows_f", d["rows_f"])
+            col = {k: rows_f[:, j] for j, k in enumerate(floats)}
+            if ints:
+                rows_i = pm.Data("rows_i", d["rows_i"])
+                col |= {k: rows_i[:, j] for j, k in enumerate(ints)}
+            if scalars:
+                consts = pm.Data("consts", d["consts"])
+                col |= {k: consts[j] for j, k in enumerate(scalars)}
+            y, weight = col["y"], col["weight"]
+            codes = [col[f"code_{name}"] for name in design.cat_names]
+            war_codes = col["war"] if wars else None
+            era_codes = col["era"] if era else None
             eta = self._predictor("", design, codes, war_codes, era_codes,
                                   p.intercept_mu, p.intercept_sd, pm, pt)
             if design.force is not None:
-                eta = eta + self._force_term(design, pm, pt)
+                eta = eta + self._force_term(design, col, pm, pt)
             pm.Deterministic("eta", eta, dims="row")
             sigma = pm.HalfNormal("sigma", p.sigma_sd)
-            log_s = self._logsf(y, eta, sigma, pt)
-            fall = self._logpdf(y, eta, sigma, pt)
-            interval = None
-            if s.interval:
-                interval = pm.Data("interval", d["interval"], dims="row")
-                y_lo = pm.Data("y_lo", d["y_lo"], dims="row")
-                y_hi = pm.Data("y_hi", d["y_hi"], dims="row")
-                fall = pt.switch(pt.gt(interval, 0), self._log_interval(y_lo, y_hi, eta, sigma, pt), fall)
+            ix = dict(zip(ROW_SETS, pt.split(pm.Data("row_sets", d["row_sets"]),
+                                             pm.Data("row_set_sizes", d["row_set_sizes"]),
+                                             n_splits=len(ROW_SETS)), strict=True))
+            log_p = log_q = o_int = o_sigma = None
             if s.competing:
-                other = pm.Data("other", d["other"], dims="row")
                 eta_p = self._predictor("p_", design, codes, war_codes, era_codes,
                                         p.p_intercept_mu, p.p_intercept_sd, pm, pt)
                 pm.Deterministic("eta_p", eta_p, dims="row")
                 log_p, log_q = -pt.softplus(-eta_p), -pt.softplus(eta_p)
                 o_int = pm.Normal("o_intercept", p.intercept_mu, p.intercept_sd)
                 o_sigma = pm.HalfNormal("o_sigma", p.sigma_sd)
-                oth = self._logpdf(y, o_int, o_sigma, pt)
-                if interval is not None:
-                    oth = pt.switch(pt.gt(interval, 0),
-                                    self._log_interval(y_lo, y_hi, o_int, o_sigma, pt), oth)
-                cens = pt.logaddexp(log_p + log_s, log_q + self._logsf(y, o_int, o_sigma, pt))
-                loglik = pt.switch(pt.gt(event, 0), log_p + fall,
-                                   pt.switch(pt.gt(other, 0), log_q + oth, cens))
+
+            # each row's likelihood only where it applies (the special functions are the cost)
+            def part(name, term):
+                i = ix[name]
+                return pt.sum(weight[i] * term(i))
+
+            def falls(i, ll):
+                return ll if log_p is None else log_p[i] + ll
+
+            loglik = part("fall_exact", lambda i: falls(i, self._logpdf(y[i], eta[i], sigma, pt)))
+            if s.interval:
+                y_lo, y_hi = col["y_lo"], col["y_hi"]
+                loglik += part("fall_interval", lambda i: falls(
+                    i, self._log_interval(y_lo[i], y_hi[i], eta[i], sigma, pt)))
+            if s.competing:
+                loglik += part("other_exact",
+                               lambda i: log_q[i] + self._logpdf(y[i], o_int, o_sigma, pt))
+                if s.interval:
+                    loglik += part("other_interval", lambda i: log_q[i] + self._log_interval(
+                        y_lo[i], y_hi[i], o_int, o_sigma, pt))
+                loglik += part("censored", lambda i: pt.logaddexp(
+                    log_p[i] + self._logsf(y[i], eta[i], sigma, pt),
+                    log_q[i] + self._logsf(y[i], o_int, o_sigma, pt)))
             else:
-                loglik = pt.switch(pt.gt(event, 0), fall, log_s)
-            pm.Potential("censored_loglik", pt.sum(weight * loglik))
+                loglik += part("censored", lambda i: self._logsf(y[i], eta[i], sigma, pt))
+            pm.Potential("censored_loglik", loglik)
         return model
 
     def _logpdf(self, y, eta, sigma, pt):
@@ -371,7 +444,7 @@ class DurationModel:
                 tau = pm.HalfNormal(f"{prefix}tau_{name}", p.tau_sd)
                 raw = pm.ZeroSumNormal(f"{prefix}z_{name}", sigma=1.0, dims=f"{name}_level")
                 effect = pm.Deterministic(f"{prefix}effect_{name}", tau * raw, dims=f"{name}_level")
-            eta = eta + effect[codes[:, j]]
+            eta = eta + effect[codes[j]]
         if era_codes is not None:
             tau = pm.HalfNormal(f"{prefix}tau_era", p.tau_sd)
             raw = pm.ZeroSumNormal(f"{prefix}z_era", sigma=1.0, dims="era")
@@ -393,15 +466,10 @@ class DurationModel:
             parts.append(pm.Normal(f"{prefix}unknown_{name}", 0.0, self.priors.tau_sd, shape=1))
         return pm.Deterministic(f"{prefix}effect_{name}", pt.concatenate(parts), dims=f"{name}_level")
 
-    def _force_term(self, design: Design, pm, pt):
+    def _force_term(self, design: Design, col: dict, pm, pt):
         f = design.force
-        att_lo = pm.Data("att_lo", f.att_lo, dims="row")
-        att_hi = pm.Data("att_hi", f.att_hi, dims="row")
-        def_lo = pm.Data("def_lo", f.def_lo, dims="row")
-        def_hi = pm.Data("def_hi", f.def_hi, dims="row")
-        known = pm.Data("force_known", f.known.astype(float), dims="row")
-        center = pm.Data("force_center", f.center)
-        scale = pm.Data("force_scale", f.scale)
+        att_lo, att_hi, def_lo, def_hi = col["att_lo"], col["att_hi"], col["def_lo"], col["def_hi"]
+        known, center, scale = col["force_known"], col["force_center"], col["force_scale"]
         # true strengths inside their ranges (not midpoints)
         u_att = pm.Uniform("u_att", 0.0, 1.0, dims="row")
         u_def = pm.Uniform("u_def", 0.0, 1.0, dims="row")
@@ -422,9 +490,8 @@ class DurationModel:
         beta_force = pm.Normal("beta_force", 0.0, self.priors.force_sd)
         term = beta_force * z_force
         if self.structure.size and f.def_known is not None:
-            def_known = pm.Data("def_known", f.def_known.astype(float), dims="row")
-            z_size_in = ((log_def - pm.Data("size_center", f.size_center))
-                         / pm.Data("size_scale", f.size_scale))
+            def_known = col["def_known"]
+            z_size_in = (log_def - col["size_center"]) / col["size_scale"]
             size_mu = pm.Normal("size_mu", 0.0, 1.0)
             size_sd = pm.HalfNormal("size_sd", 1.0)
             e_size = pm.Normal("size_e_missing", 0.0, 1.0, dims="row")
@@ -475,3 +542,8 @@ class DurationModel:
             if z_size is not None and "beta_size" in draws:
                 eta += draws["beta_size"] * z_size
         return eta
+
+
+# the id of the running code: the base's and the design's source as imported
+_source(sys.modules[__name__])
+_source(sys.modules[Design.__module__])

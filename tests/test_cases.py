@@ -217,6 +217,8 @@ def _live(tmp_path, as_of: str, start: str = "2021-08-15", hypothetical: bool | 
     doc["as_of"], doc["start_date"] = as_of, start
     for st in doc["statements"]:
         st["date"] = start
+    for ev in doc.get("events", []):  # the story's events move with the start, like statements
+        ev["date"] = start
     if hypothetical is not None:
         doc["as_of_is_hypothetical"] = hypothetical
     return doc

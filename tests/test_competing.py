@@ -122,7 +122,9 @@ def test_pymc_graph_sums_the_numpy_likelihood(synthetic_dataset):
     lo, hi = design.bounds()
     hi = hi.copy()
     hi[:5] = hi[:5] + 30.0  # a few month-precision rows
-    design = design.__class__(**{**design.__dict__, "y_hi": hi})
+    weight = np.ones(design.n)
+    weight[[7, 8, 30]] = 0.0  # held out (a backtest fold): in no likelihood term
+    design = design.__class__(**{**design.__dict__, "y_hi": hi, "weight": weight})
     model = get_model("lognormal")
     pm_model = model.build(design)
     point = pm_model.initial_point(random_seed=3)
@@ -141,6 +143,26 @@ def test_pymc_graph_sums_the_numpy_likelihood(synthetic_dataset):
                                   o_sigma=o_sigma)
     assert np.isfinite(total)
     np.testing.assert_allclose(float(total), float(np.sum(design.weights() * rows)), rtol=1e-8)
+
+
+def test_pymc_graph_of_the_plain_structure_sums_the_numpy_likelihood(synthetic_dataset):
+    """The same for the single-end structure without intervals: another end is censoring."""
+    import pytensor
+
+    from models.design import from_dataset
+
+    design = from_dataset(synthetic_dataset)
+    model = get_model("weibull-plain")
+    pm_model = model.build(design)
+    rng = np.random.default_rng(1)
+    point = {k: v + 0.3 * rng.standard_normal(np.shape(v))
+             for k, v in pm_model.initial_point(random_seed=4).items()}
+    outs = pm_model.replace_rvs_by_values(
+        [pm_model["censored_loglik"], pm_model["eta"], pm_model["sigma"]])
+    fn = pytensor.function(pm_model.value_vars, outs, on_unused_input="ignore")
+    total, eta, sigma = fn(*[point[v.name] for v in pm_model.value_vars])
+    rows = model.pointwise_loglik(design.y, design.event, eta, sigma)
+    np.testing.assert_allclose(float(total), float(np.sum(rows)), rtol=1e-8)
 
 
 def stand_in(eta, sigma, t0, *, competing=None, held_eff=None, k=4000, seed=1) -> Forecast:
@@ -182,6 +204,26 @@ def test_competing_forecast_is_the_cumulative_incidence_given_held(t0):
     assert summary["p_other_end_first"] == pytest.approx(fc.p_other_end_first(), abs=1e-4)
     if fc.p_other_end_first() > 0.5:
         assert summary["days_remaining"]["0.5"] is None and summary["median_date"] is None
+
+
+@pytest.mark.parametrize("scale", [60.0, 3000.0])  # quantiles inside the daily curve, and beyond it
+def test_if_it_falls_quantiles_are_the_fall_laws_given_held(scale):
+    """If it falls, the remaining days follow the fall law given held: d_q = S^-1((1 - q) S(t0)) - t0
+    (scipy), whatever the chance of another end first."""
+    p, sigma, t0 = 0.4, 1.0, 20
+    fc = stand_in(np.log(scale), sigma, t0, competing={"eta_p": np.array([np.log(p / (1 - p))]),
+                                                       "eta_o": np.array([np.log(50.0)]),
+                                                       "sigma_o": np.array([0.9])})
+    fall = stats.weibull_min(1 / sigma, scale=scale)
+    qs = (0.1, 0.5, 0.9)
+    got = fc.if_it_falls_quantiles(qs)
+    for q in qs:
+        want = fall.isf((1 - q) * fall.sf(t0)) - t0
+        if want > 7305:  # beyond the standard horizon: never reached on it
+            assert got[q] == float("inf")
+        else:
+            assert got[q] == pytest.approx(want, rel=0.01, abs=0.5)
+        assert fc.if_it_falls(q) == got[q]
 
 
 def test_the_three_states_match_simulated_lives():

@@ -76,6 +76,18 @@ def test_spread_is_kept(plex):
     assert e_ac["q95"] - e_ac["q05"] < e_rp["q95"] - e_rp["q05"]
 
 
+def test_reading_intervals_are_the_beta_quantiles(plex):
+    """A reading's 5%-95% interval is its Beta's, from scipy.stats (the oracle), mirrored for a
+    complement alias."""
+    for phrase in ("almost certain", "realistic possibility", "unlikely"):
+        r = plex.lookup(phrase)
+        assert (r.q05, r.q95) == pytest.approx(tuple(stats.beta.ppf([0.05, 0.95], r.a, r.b)), abs=1e-9)
+    mirrored = [k for k, v in plex.aliases.items() if v.get("complement")]
+    for key in mirrored[:3]:
+        r, base = plex.lookup(key), plex.lookup(plex.aliases[key]["phrase"])
+        assert (r.q05, r.q95) == pytest.approx((1 - base.q95, 1 - base.q05), abs=1e-12)
+
+
 def test_published_extras(plex):
     for p in ("certain", "chances about even", "probably not", "almost certainly not",
               "real possibility", "serious possibility"):

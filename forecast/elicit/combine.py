@@ -48,6 +48,8 @@ class Combination:
     edges: np.ndarray
     cell_log_weights: np.ndarray
     ess: float = 0.0
+    #: the Pareto-smoothed log_weights (computed with k-hat, so smoothing runs once)
+    smoothed_log_weights: np.ndarray | None = None
 
     @property
     def needs_mcmc(self) -> bool:
@@ -105,9 +107,10 @@ def combine(fc: Forecast, claims: list[ReadClaim], weighed: list[Weighed]) -> Co
     edges, mids, cell_lw = cell_log_weights(weighed, fc.held_days)
     cell_of = np.clip(np.searchsorted(edges, total, side="left") - 1, 0, mids.size - 1)
     log_w = log_dw[fc.draw_index] + eff[fc.draw_index] + cell_lw[cell_of]
+    smoothed, k_hat = _psis(log_w)
     return Combination(log_weights=log_w, weighed=weighed, effect_log_weights=eff,
-                       pareto_k=_pareto_k(log_w), edges=edges, cell_log_weights=cell_lw,
-                       ess=effective_sample_size(log_w))
+                       pareto_k=k_hat, edges=edges, cell_log_weights=cell_lw,
+                       ess=effective_sample_size(log_w), smoothed_log_weights=smoothed)
 
 
 def event_probability(fc: Forecast, event) -> float:
@@ -208,12 +211,17 @@ def reweighted(fc: Forecast, comb: Combination, *, smooth: bool = True,
     :meth:`Forecast.survival_at` gives the same predictive off the grid.
     """
     _check_indicator_forecast(fc)
-    weights = smoothed_weights(comb.log_weights) if smooth else _norm(comb.log_weights)
+    if not smooth:
+        weights = _norm(comb.log_weights)
+    elif comb.smoothed_log_weights is not None:
+        weights = _norm(comb.smoothed_log_weights)
+    else:
+        weights = smoothed_weights(comb.log_weights)
     tilted = replace(fc, weights=weights, claim_edges=np.asarray(comb.edges, dtype=float),
                      claim_cell_log_weights=np.asarray(comb.cell_log_weights, dtype=float))
     if tilt_draws:
         cell_l = np.exp(comb.cell_log_weights - comb.cell_log_weights.max())
-        surv_edges = edge_survival(fc, comb.edges)
+        surv_edges = tilted.edge_survival()  # the same draws at comb.edges, kept for its curves
         z = (cell_l[:, None] * (surv_edges[:-1] - surv_edges[1:])).sum(axis=0)
         tilted.draw_weights = _norm(log_draw_weights(fc) + comb.effect_log_weights, base=z)
     if fc.curves is not None and "days" in fc.survival:

@@ -147,12 +147,14 @@ class ProbabilityLexicon:
                  yardsticks: list[dict], ignore: list[str] | None = None) -> None:
         self.phrases, self.aliases, self.yardsticks = phrases, aliases, yardsticks
         self.ignore = list(ignore or [])
-        from scipy import stats  # imported here: the command line starts faster without it
+        # scipy.special, not scipy.stats: the same inverse regularized incomplete beta, and the
+        # command line starts about half a second faster
+        from scipy.special import betaincinv
 
         self._dist = {}
         for name, e in phrases.items():
             a, b = float(e["a"]), float(e["b"])
-            q05, q95 = (float(v) for v in stats.beta.ppf([0.05, 0.95], a, b))
+            q05, q95 = (float(v) for v in betaincinv(a, b, [0.05, 0.95]))
             self._dist[name] = (a, b, a / (a + b), q05, q95)
         keys = [k for k, e in phrases.items() if e.get("in_free_text", True) is not False]
         self._ignore_set = {normalize_phrase(k) for k in self.ignore}
