@@ -239,9 +239,42 @@ def _cmd_report(args: argparse.Namespace) -> int:
         backtest, record = _latest_backtest(_open_ledger(args, create=False), args.model)
         history = _case_history(_open_ledger(args, create=False), case.id, run.forecast.model,
                                 run.forecast.model_id)
-    path = write(run, args.out, backtest=backtest, record=record, history=history)
+    record_note = None
+    if backtest is None and args.record:
+        backtest, record, record_note = _stored_backtest(args.record, args.model, run.forecast.model_id)
+    path = write(run, args.out, backtest=backtest, record=record, history=history,
+                 record_note=record_note)
     print(f"wrote {path}")
     return 0
+
+
+def _stored_backtest(directory: str, model: str, model_id: str):
+    """The leave-one-out backtest written by ``forecast backtest --out DIR`` (its scores, skill
+    and run record): skill table, record-chart inputs and a note saying which run and model id
+    it is, and whether that is the model that made this forecast."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    d = Path(directory)
+    paths = [d / f"backtest_loo_{k}" for k in ("scores.csv", "skill.csv", "run.json")]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise InputError(f"--record {directory}", f"has no {missing[0]} (write one with "
+                                                   "forecast backtest --scheme loo --out DIR)")
+    table, skill = pd.read_csv(paths[0]), pd.read_csv(paths[1])
+    info = json.loads(paths[2].read_text())
+    if model not in set(table["model"]):
+        return None, None, f"the stored backtest in {directory} has no {model} forecasts"
+    made = info.get("made", "")[:10]
+    ran = info.get("model_ids", {}).get(model, "unknown")
+    note = (f"Record: leave-one-war-out backtest {info.get('run_id', '')} of {model} (model id {ran}), "
+            f"made {made} on {info.get('data', 'the reference class')}, stored in {directory}.")
+    if ran != model_id:
+        note += (f" The forecast above was made by model id {model_id}: the record is of an earlier "
+                 "version of the model (rerun the backtest to refresh it).")
+    return skill, (table, skill, model), note
 
 
 def _case_history(ledger, case_id: str, model: str, model_id: str) -> list:
@@ -396,11 +429,19 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
                                   psis=scheme == "loo" and not args.no_psis)
         print(format_backtest(result, dataset))
         if out is not None:
+            import json
+            from datetime import UTC, datetime
+
             from forecast.report import write_csv
 
             write_csv(result.table, out / f"backtest_{scheme}_scores.csv")
             write_csv(result.skill, out / f"backtest_{scheme}_skill.csv")
-            print(f"wrote {out / f'backtest_{scheme}_scores.csv'}, {out / f'backtest_{scheme}_skill.csv'}")
+            run_info = result.summary_dict() | {
+                "run_id": result.run_id, "model_ids": result.model_ids,
+                "made": datetime.now(UTC).isoformat(timespec="seconds"), "data": str(dataset.path)}
+            (out / f"backtest_{scheme}_run.json").write_text(json.dumps(run_info, indent=1) + "\n")
+            print(f"wrote {out / f'backtest_{scheme}_scores.csv'}, {out / f'backtest_{scheme}_skill.csv'}, "
+                  f"{out / f'backtest_{scheme}_run.json'}")
         if not args.no_record:
             from forecast.backtest import backtest_records
 
@@ -722,6 +763,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("case", help="case file (YAML)")
     rep.add_argument("--out", required=True, help="directory for report.html and its CSV tables")
     rep.add_argument("--ledger", default=None, help="show the newest backtest recorded in this ledger")
+    rep.add_argument("--record", default=None, metavar="DIR",
+                     help="without a backtest in the ledger, show the one written by "
+                          "forecast backtest --out DIR (data/record ships one)")
     _add_fit_options(rep)
     rep.set_defaults(func=_cmd_report)
     ex = sub.add_parser("experts", help="the scored record of speakers and roles (data/statements.csv) "

@@ -91,7 +91,8 @@ def tables(run) -> dict[str, pd.DataFrame]:
 
 
 def build(run, *, backtest: pd.DataFrame | None = None, record=None, history=None,
-          made: date | None = None, tabled: dict[str, pd.DataFrame] | None = None) -> str:
+          made: date | None = None, tabled: dict[str, pd.DataFrame] | None = None,
+          record_note: str | None = None) -> str:
     """The report's HTML for a :class:`forecast.workflow.CaseRun` (``tabled``: its
     :func:`tables`, when already computed; ``history``: the case's recorded forecasts, one per
     as_of, drawn as the evolution chart when there are two or more)."""
@@ -146,7 +147,10 @@ def build(run, *, backtest: pd.DataFrame | None = None, record=None, history=Non
     if backtest is not None and len(backtest):
         parts += ["<h2>The model's record (backtest)</h2>",
                   "<p class='note'>Out-of-sample skill against the base rate, with 90% intervals "
-                  "(positive: better than the base rate).</p>", _table(backtest)]
+                  "(positive: better than the base rate).</p>"]
+        if record_note:
+            parts.append(f"<p class='note'>{_e(record_note)}</p>")
+        parts.append(_table(backtest))
         if record is not None:
             table, skill, model = record
             parts.append(_png(charts.record_chart(table, skill, model=model)))
@@ -161,12 +165,13 @@ def build(run, *, backtest: pd.DataFrame | None = None, record=None, history=Non
 
 
 def write(run, out_dir: str | Path, *, backtest: pd.DataFrame | None = None, record=None,
-          history=None, made: date | None = None) -> Path:
+          history=None, made: date | None = None, record_note: str | None = None) -> Path:
     """Write report.html and its CSV tables into ``out_dir``; returns the report's path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tabled = tables(run)
-    text = build(run, backtest=backtest, record=record, history=history, made=made, tabled=tabled)
+    text = build(run, backtest=backtest, record=record, history=history, made=made, tabled=tabled,
+                 record_note=record_note)
     for name, frame in tabled.items():
         frame.to_csv(out / f"report_{name}.csv", index=False)
     path = out / "report.html"

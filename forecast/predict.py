@@ -269,6 +269,7 @@ class Forecast:
         for i in range(0, flat.size, _SURVIVAL_CHUNK):
             out[i:i + _SURVIVAL_CHUNK] = (self.draw_survival(flat[i:i + _SURVIVAL_CHUNK])
                                           @ self.draw_weights)
+        out[flat == 0] = 1.0  # held at as_of by definition (not 1 - rounding of the weights' sum)
         return np.clip(out, 0.0, 1.0).reshape(days.shape)
 
     def quantile(self, q: float) -> float:

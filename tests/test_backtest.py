@@ -109,6 +109,7 @@ def test_same_seed_same_backtest_in_process(in_process, synthetic_dataset):
     pd.testing.assert_frame_equal(again.table, in_process.table)
 
 
+@pytest.mark.slow  # a long MCMC check: `make test-slow`, run by .ci/run after make test
 def test_dask_cluster_gives_the_same_scores_as_local(in_process, synthetic_dataset):
     on_dask = run_backtest(synthetic_dataset, _config(), executor=DaskExecutor(workers=1))
     pd.testing.assert_frame_equal(on_dask.table, in_process.table)
@@ -123,6 +124,16 @@ def test_local_executor_runs_in_worker_processes_and_keeps_order():
     out = list(LocalExecutor(2).map(_square, range(6), progress=lambda d, n: seen.append((d, n))))
     assert [v for v, _ in out] == [0, 1, 4, 9, 16, 25]
     assert all(pid != os.getpid() for _, pid in out)
+    assert seen[-1] == (6, 6)
+
+
+def test_dask_executor_runs_on_a_real_local_cluster_and_keeps_order():
+    """Dask distributed for real (a LocalCluster of worker processes); the whole backtest through
+    Dask, score for score against local processes, is the slow test above."""
+    seen = []
+    out = list(DaskExecutor(workers=2).map(_square, range(6), progress=lambda d, n: seen.append((d, n))))
+    assert [v for v, _ in out] == [0, 1, 4, 9, 16, 25]
+    assert all(pid != os.getpid() for _, pid in out)  # computed in the cluster's worker processes
     assert seen[-1] == (6, 6)
 
 
@@ -147,6 +158,7 @@ def test_backtest_is_recorded_in_the_ledger_and_shown_by_compare(in_process, syn
     assert f"{row['estimate'].iloc[0]:+.3f}" in text
 
 
+@pytest.mark.slow  # a long MCMC check: `make test-slow`, run by .ci/run after make test
 def test_backtest_command_runs_both_schemes_and_records_each(synthetic_dataset, synthetic_csv,
                                                              weibull_posterior, tmp_path, capsys):
     from forecast.cli import main

@@ -97,6 +97,7 @@ def test_mismatched_or_corrupt_posterior_is_refused(run_dir, tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow  # a long MCMC check: `make test-slow`, run by .ci/run after make test
 def test_unreliable_posterior_is_refused_unless_allowed(tmp_path, synthetic_csv, run_dir):
     _, cache, _, _ = run_dir
     out = tmp_path / "out"

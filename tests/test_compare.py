@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import pytest
 from conftest import small_sampler
 
 from forecast.compare import compare, format_comparison
 from forecast.fit import fit
 
 
+@pytest.mark.slow  # a long MCMC check: `make test-slow`, run by .ci/run after make test
 def test_loo_comparison_ranks_all_three_models(synthetic_dataset, cache_dir):
     posts = {name: fit(synthetic_dataset, name, seed=11, sampler=small_sampler(),
                        cache_dir=cache_dir, full_trace=True)

@@ -220,6 +220,7 @@ def test_bad_claims_name_the_statement(weibull_posterior, synthetic_dataset, cla
     assert "statement 's0'" in str(info.value) and message in str(info.value)
 
 
+@pytest.mark.slow  # a long MCMC check: `make test-slow`, run by .ci/run after make test
 def test_sharp_claim_falls_back_to_mcmc_which_meets_the_closed_form(
         weibull_posterior, synthetic_dataset, seed):
     """A strong claim on a short window the draws barely cover: PSIS gives up and MCMC samples
@@ -234,6 +235,7 @@ def test_sharp_claim_falls_back_to_mcmc_which_meets_the_closed_form(
     assert total_prob(ev.forecast, 7) == pytest.approx(want, abs=0.04)
 
 
+@pytest.mark.slow  # a long MCMC check: `make test-slow`, run by .ci/run after make test
 def test_mcmc_fallback_agrees_with_importance_sampling_where_that_is_reliable(
         weibull_posterior, synthetic_dataset, seed):
     """Two independent ways to the same target: reweighting the stored draws (exact cell

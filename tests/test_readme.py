@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 
+import pytest
 from conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -16,6 +17,7 @@ def test_readme_opens_with_exactly_the_two_commands():
     assert README.index("make forecast") < README.index("## ")
 
 
+@pytest.mark.slow  # a long MCMC check: `make test-slow`, run by .ci/run after make test
 def test_readme_python_example_runs_as_shown(tmp_path, monkeypatch, capsys, recwarn):
     block = README.split("## From Python", 1)[1]
     code = re.search(r"```python\n(.*?)```", block, re.S).group(1)
