@@ -54,6 +54,29 @@ def test_second_run_reuses_the_stored_posterior(run_dir, synthetic_csv):
     assert content(base / "again" / "forecast.json") == content(out / "forecast.json")
 
 
+def test_no_charts_writes_the_same_numbers_without_drawing(run_dir, synthetic_csv):
+    base, cache, out, _ = run_dir
+    quick = base / "quick"
+    proc = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(quick),
+               "--cache", str(cache), "--allow-unreliable", "--no-charts", *SMALL)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in quick.iterdir()) == ["forecast.json", "survival.csv"]
+    same = [json.loads((d / "forecast.json").read_text()) for d in (quick, out)]
+    assert same[0]["p_fall_within"] == same[1]["p_fall_within"]
+
+
+def test_brief_prints_only_the_table_by_date(run_dir, synthetic_csv):
+    base, cache, _, _ = run_dir
+    proc = run("run", str(PANJSHIR), "--data", str(synthetic_csv), "--out", str(base / "brief"),
+               "--cache", str(cache), "--allow-unreliable", "--no-charts", "--brief",
+               "--as-of", "2021-08-17", "--as-of", "2021-08-20", *SMALL)
+    assert proc.returncode == 0, proc.stderr
+    assert "how the forecast was built" not in proc.stdout  # no full forecast printed
+    rows = [ln for ln in proc.stdout.splitlines() if ln.startswith("  2021-08-")]
+    assert [r.split()[0] for r in rows] == ["2021-08-17", "2021-08-20"]
+    assert (base / "brief" / "by_date.csv").is_file()
+
+
 def test_as_of_moves_the_conditioning_point(run_dir, synthetic_csv):
     base, cache, _, _ = run_dir
     out = base / "later"

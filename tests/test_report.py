@@ -178,3 +178,37 @@ def test_the_case_history_from_a_real_ledger_adds_the_evolution_chart(hostile_ru
     for event in hostile_run.case.events:
         assert html.escape(event.event, quote=True) in text
     assert build(hostile_run, history=history[:1]).count("How the forecast changed") == 0
+
+
+def test_a_stored_backtest_is_shown_with_its_run_and_a_stale_model_id_is_said(hostile_run, tmp_path):
+    """`forecast report --record DIR` reads what `forecast backtest --out DIR` wrote: skill, the
+    scores for the record chart, and which run and model id they are of."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from forecast.cli import _stored_backtest
+    from forecast.errors import InputError
+
+    with pytest.raises(InputError, match="has no .*backtest_loo_scores.csv"):
+        _stored_backtest(str(tmp_path), "weibull", "weibull-x")
+    rng = np.random.default_rng(2)
+    p = rng.uniform(size=60)
+    pd.DataFrame({"model": "weibull", "p_30": p, "fell_30": (rng.uniform(size=60) < p) * 1.0,
+                  "pit": rng.uniform(size=60), "cov80": 1.0}).to_csv(tmp_path / "backtest_loo_scores.csv")
+    pd.DataFrame({"model": ["weibull"], "score": ["twcrps"], "baseline": ["climatology_aj"],
+                  "estimate": [0.1], "lower": [0.05], "upper": [0.15]}).to_csv(
+        tmp_path / "backtest_loo_skill.csv", index=False)
+    (tmp_path / "backtest_loo_run.json").write_text(json.dumps(
+        {"run_id": "r1", "model_ids": {"weibull": "weibull-old"}, "made": "2026-11-26T04:00:00"}))
+    fc = hostile_run.forecast
+    skill, record, note = _stored_backtest(str(tmp_path), "weibull", fc.model_id)
+    assert "backtest r1 of weibull (model id weibull-old), made 2026-11-26" in note
+    assert "earlier version of the model" in note  # the forecast's model id differs
+    _, _, same = _stored_backtest(str(tmp_path), "weibull", "weibull-old")
+    assert "earlier version" not in same
+    text = build(hostile_run, backtest=skill, record=record, record_note=note)
+    p_ = _Collect()
+    p_.feed(text)
+    assert len(p_.images) == 4 and p_.errors == [] and html.escape(note) in text
