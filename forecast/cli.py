@@ -241,14 +241,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
                                 run.forecast.model_id)
     record_note = None
     if backtest is None and args.record:
-        backtest, record, record_note = _stored_backtest(args.record, args.model, run.forecast.model_id)
+        from models import get_model
+
+        backtest, record, record_note = _stored_backtest(args.record, args.model,
+                                                         get_model(args.model).code_id())
     path = write(run, args.out, backtest=backtest, record=record, history=history,
                  record_note=record_note)
     print(f"wrote {path}")
     return 0
 
 
-def _stored_backtest(directory: str, model: str, model_id: str):
+def _stored_backtest(directory: str, model: str, code_id: str):
     """The leave-one-out backtest written by ``forecast backtest --out DIR`` (its scores, skill
     and run record): skill table, record-chart inputs and a note saying which run and model id
     it is, and whether that is the model that made this forecast."""
@@ -268,12 +271,13 @@ def _stored_backtest(directory: str, model: str, model_id: str):
     if model not in set(table["model"]):
         return None, None, f"the stored backtest in {directory} has no {model} forecasts"
     made = info.get("made", "")[:10]
-    ran = info.get("model_ids", {}).get(model, "unknown")
-    note = (f"Record: leave-one-war-out backtest {info.get('run_id', '')} of {model} (model id {ran}), "
-            f"made {made} on {info.get('data', 'the reference class')}, stored in {directory}.")
-    if ran != model_id:
-        note += (f" The forecast above was made by model id {model_id}: the record is of an earlier "
-                 "version of the model (rerun the backtest to refresh it).")
+    ran = info.get("code_ids", {}).get(model, "unknown")
+    note = (f"Record: leave-one-war-out backtest {info.get('run_id', '')} of {model} (code id {ran}), "
+            f"made {made} on reference data {str(info.get('dataset_hash', ''))[:12]}, stored in "
+            f"{directory}.")
+    if ran != code_id:
+        note += (f" The forecast above was made by code id {code_id}: the record is of another "
+                 "version of the model (make record refreshes it).")
     return skill, (table, skill, model), note
 
 
@@ -436,8 +440,11 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
             write_csv(result.table, out / f"backtest_{scheme}_scores.csv")
             write_csv(result.skill, out / f"backtest_{scheme}_skill.csv")
+            from models import get_model
+
             run_info = result.summary_dict() | {
                 "run_id": result.run_id, "model_ids": result.model_ids,
+                "code_ids": {m: get_model(m).code_id() for m in result.model_ids},
                 "made": datetime.now(UTC).isoformat(timespec="seconds"), "data": str(dataset.path)}
             (out / f"backtest_{scheme}_run.json").write_text(json.dumps(run_info, indent=1) + "\n")
             print(f"wrote {out / f'backtest_{scheme}_scores.csv'}, {out / f'backtest_{scheme}_skill.csv'}, "

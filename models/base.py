@@ -175,6 +175,19 @@ class DurationModel:
         return cls.isf_w(np.exp(log_u))
 
     # --- identity -------------------------------------------------------------------------
+    def code_id(self) -> str:
+        """Hash of the model's code and configuration alone (source, priors, structure): equal
+        for two fits of the same model to different data, unlike :meth:`model_id`."""
+        import models.design as design_module
+
+        h = hashlib.sha256()
+        for part in (_source(sys.modules[DurationModel.__module__]), _source(design_module),
+                     _source(sys.modules[type(self).__module__])):
+            h.update(part.encode())
+        h.update(json.dumps({"name": self.name, "priors": asdict(self.priors),
+                             "structure": asdict(self.structure)}, sort_keys=True).encode())
+        return f"{self.name}-{h.hexdigest()[:16]}"
+
     def model_id(self, design: Design) -> str:
         """Hash of the model's source (this base, the design code, the model file) and config."""
         import models.design as design_module

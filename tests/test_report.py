@@ -201,13 +201,17 @@ def test_a_stored_backtest_is_shown_with_its_run_and_a_stale_model_id_is_said(ho
                   "estimate": [0.1], "lower": [0.05], "upper": [0.15]}).to_csv(
         tmp_path / "backtest_loo_skill.csv", index=False)
     (tmp_path / "backtest_loo_run.json").write_text(json.dumps(
-        {"run_id": "r1", "model_ids": {"weibull": "weibull-old"}, "made": "2026-11-26T04:00:00"}))
-    fc = hostile_run.forecast
-    skill, record, note = _stored_backtest(str(tmp_path), "weibull", fc.model_id)
-    assert "backtest r1 of weibull (model id weibull-old), made 2026-11-26" in note
-    assert "earlier version of the model" in note  # the forecast's model id differs
+        {"run_id": "r1", "code_ids": {"weibull": "weibull-old"}, "made": "2026-11-26T04:00:00",
+         "dataset_hash": "abcdef0123456789"}))
+    from models import get_model
+
+    current = get_model("weibull").code_id()
+    skill, record, note = _stored_backtest(str(tmp_path), "weibull", current)
+    assert ("backtest r1 of weibull (code id weibull-old), made 2026-11-26 on reference data "
+            "abcdef012345") in note
+    assert "another version of the model" in note  # the forecast's code differs
     _, _, same = _stored_backtest(str(tmp_path), "weibull", "weibull-old")
-    assert "earlier version" not in same
+    assert "another version" not in same
     text = build(hostile_run, backtest=skill, record=record, record_note=note)
     p_ = _Collect()
     p_.feed(text)
