@@ -371,7 +371,11 @@ def record_chart(table, skill, *, model: str, horizon: int = 30, title: str | No
              ylabel="share of outcomes inside")
     ax_c.set_title("Interval coverage", fontsize=9, loc="left")
     ax_c.legend(fontsize=8, frameon=False, loc="upper left")
-    sk = skill[(skill["score"] == "twcrps")].sort_values("estimate")
+    sk = skill[(skill["score"] == "twcrps")]
+    if "baseline" in sk and sk["baseline"].nunique() > 1:  # one baseline per panel: Aalen-Johansen
+        base = "climatology_aj" if "climatology_aj" in set(sk["baseline"]) else sk["baseline"].iloc[0]
+        sk = sk[sk["baseline"] == base]
+    sk = sk.sort_values("estimate")
     y = np.arange(len(sk))
     ax_s.errorbar(sk["estimate"], y, xerr=[sk["estimate"] - sk["lower"], sk["upper"] - sk["estimate"]],
                   fmt="o", color=BLUE, ecolor=BLUE, capsize=3, label="skill, 90% interval")

@@ -173,3 +173,9 @@ def test_the_record_chart_shows_reliability_pit_coverage_and_skill():
     cov = next(ln for ln in ax_c.get_lines() if ln.get_label() == "observed coverage")
     np.testing.assert_allclose(cov.get_ydata(), [table["cov50"].mean(), table["cov90"].mean()])
     assert [t.get_text() for t in ax_s.get_yticklabels()] == ["climatology_aj", "m"]
+    # a backtest's skill table holds each model against both climatologies: one baseline is drawn
+    both = pd.concat([skill, skill.assign(baseline="climatology_km", estimate=[0.13, 0.03],
+                                          lower=[0.1, 0.01], upper=[0.16, 0.04])])
+    ax_s = record_chart(table, both, model="m").axes[3]
+    assert [t.get_text() for t in ax_s.get_yticklabels()] == ["climatology_aj", "m"]
+    assert "against climatology_aj" in ax_s.get_xlabel()
