@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import PANJSHIR
+from conftest import PANJSHIR, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +23,8 @@ WORDS = st.sampled_from(["--seed", "--draws", "--tune", "--chains", "--as-of", "
                          "--as-of-every", "--exclude", "--workers", "--scheme", "--executor", "-5", "0",
                          "1e308", "nan", "2021-02-30", "2021-08-20", "2099-01-01", "fell", "relieved",
                          "standing", "panjshir_2021", "weibull", "nope", "x" * 300, "", "∞", "--",
-                         str(PANJSHIR), "data/holdouts.csv", "will probably fall within 72 hours"])
+                         str(PANJSHIR), str(ROOT / "data" / "holdouts.csv"),
+                         "will probably fall within 72 hours"])
 ARGS = st.lists(st.one_of(WORDS, st.text(max_size=20)), max_size=8)
 REFUSED = [("--seed", "-1"), ("--draws", "0"), ("--chains", "0"), ("--model", "no_such_model"),
            ("--as-of", "2021-02-30"), ("--tune", "-3")]
@@ -32,7 +33,8 @@ REFUSED = [("--seed", "-1"), ("--draws", "0"), ("--chains", "0"), ("--model", "n
 def _call(argv: list[str], workdir: Path) -> tuple[int, str]:
     COUNT["n"] += 1
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    # in the test's own directory: a fuzzed --out or file name must not land in the repository
+    with contextlib.chdir(workdir), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = main(argv)
         except SystemExit as exc:  # argparse's usage errors and --help
