@@ -402,16 +402,22 @@ def _events(raw: Any, label: str, start: date, dates: _Dates) -> tuple[CaseEvent
         if not isinstance(item, dict):
             raise InputError(where, "must be a mapping with date, event and source")
         _check_keys(item, _EVENT_KEYS, ("date", "event", "source"), where)
-        when = _date(item["date"], f"{where}, key 'date'")
-        _not_after_today(when, f"{where}, key 'date'", dates)
+        when = _listed_date(item, where, out[-1].date if out else None, dates, "event")
         if when < start:
             raise InputError(f"{where}, key 'date'", f"{when} is before start_date {start}")
-        if out and when < out[-1].date:
-            raise InputError(f"{where}, key 'date'",
-                             f"{when} is before the event above it ({out[-1].date}); "
-                             "list events in date order")
         out.append(CaseEvent(when, _text(item, "event", where), _text(item, "source", where)))
     return tuple(out)
+
+
+def _listed_date(item: dict, where: str, previous: date | None, dates: _Dates, what: str) -> date:
+    """The ``date`` of one entry of a dated list (changes, events): a valid date, not after
+    today, not before the entry above it."""
+    when = _date(item["date"], f"{where}, key 'date'")
+    _not_after_today(when, f"{where}, key 'date'", dates)
+    if previous is not None and when < previous:
+        raise InputError(f"{where}, key 'date'", f"{when} is before the {what} above it ({previous}); "
+                                                 f"list {what}s in date order")
+    return when
 
 
 def _changes(raw: Any, label: str, start: date, outcome: Outcome | None,
@@ -433,17 +439,12 @@ def _changes(raw: Any, label: str, start: date, outcome: Outcome | None,
         for key in ("date", "source"):
             if item.get(key) is None:
                 raise InputError(f"{where}, key '{key}'", "is missing")
-        when = _date(item["date"], f"{where}, key 'date'")
-        _not_after_today(when, f"{where}, key 'date'", dates)
+        when = _listed_date(item, where, out[-1].date if out else None, dates, "change")
         if when <= start:
             raise InputError(f"{where}, key 'date'", f"{when} is not after start_date {start}")
         if outcome is not None and outcome.end_date is not None and when > outcome.end_date:
             raise InputError(f"{where}, key 'date'",
                              f"{when} is after the outcome's end_date {outcome.end_date}")
-        if out and when < out[-1].date:
-            raise InputError(f"{where}, key 'date'",
-                             f"{when} is before the change above it ({out[-1].date}); "
-                             "list changes in date order")
         values = {k: _level(v, k, f"{where}, key '{k}'") for k, v in item.items() if k in CATEGORIES}
         if not values or any(v is None for v in values.values()):
             raise InputError(where, "names no indicator with a new level")

@@ -117,6 +117,24 @@ class Forecast:
             self._memo["edge_survival"] = hit
         return hit[1]
 
+    def claim_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The claims' step function per draw: cell weights (max 1), each cell's weighted mass
+        (cells x draws) and their sum z, the draw's normalizer."""
+        cell_l = np.exp(self.claim_cell_log_weights - np.max(self.claim_cell_log_weights))
+        surv = self.edge_survival()
+        contrib = cell_l[:, None] * (surv[:-1] - surv[1:])
+        return cell_l, contrib, contrib.sum(axis=0)
+
+    def _mixture(self, per_draw, days: np.ndarray) -> np.ndarray:
+        """The draw-weighted mixture of ``per_draw(days)`` (rows: days, columns: draws) for any
+        shape of days, evaluated in chunks of days."""
+        days = np.asarray(days, dtype=float)
+        flat = days.reshape(-1)
+        out = np.empty(flat.size)
+        for i in range(0, flat.size, _SURVIVAL_CHUNK):
+            out[i:i + _SURVIVAL_CHUNK] = per_draw(flat[i:i + _SURVIVAL_CHUNK]) @ self.draw_weights
+        return out
+
     def p_fall_within(self, days: float) -> float:
         """P(the holdout falls within ``days`` after as_of).
 
@@ -155,9 +173,7 @@ class Forecast:
             return None
         never = np.exp(self.log_other0 - self.log_s0)
         if self.claim_edges is not None:  # the never-falls mass sits in the last cell
-            cell_l = np.exp(self.claim_cell_log_weights - np.max(self.claim_cell_log_weights))
-            surv = self.edge_survival()
-            z = (cell_l[:, None] * (surv[:-1] - surv[1:])).sum(axis=0)
+            cell_l, _, z = self.claim_cells()
             never = cell_l[-1] * never / np.where(z > 0, z, 1.0)
         return float(np.clip(never @ self.draw_weights, 0.0, 1.0))
 
@@ -177,9 +193,7 @@ class Forecast:
                                                     self.sigma_o) if t0 > 0 else 0.0)
         ended = np.exp(self.log_other0 - self.log_s0) * -np.expm1(np.minimum(log_so - log_so0, 0.0))
         if self.claim_edges is not None:  # the other ends sit in the never-falls (last) cell
-            cell_l = np.exp(self.claim_cell_log_weights - np.max(self.claim_cell_log_weights))
-            surv = self.edge_survival()
-            z = (cell_l[:, None] * (surv[:-1] - surv[1:])).sum(axis=0)
+            cell_l, _, z = self.claim_cells()
             ended = ended * cell_l[-1] / np.where(z > 0, z, 1.0)
         ended[days == 0] = 0.0
         return np.clip(ended, 0.0, 1.0)
@@ -189,12 +203,7 @@ class Forecast:
         :meth:`draw_other_ended`. P(still holding) is :meth:`survival_at` minus this; it tends to
         :meth:`p_other_end_first` as d grows."""
         days = np.asarray(days, dtype=float)
-        flat = days.reshape(-1)
-        out = np.empty(flat.size)
-        for i in range(0, flat.size, _SURVIVAL_CHUNK):
-            out[i:i + _SURVIVAL_CHUNK] = (self.draw_other_ended(flat[i:i + _SURVIVAL_CHUNK])
-                                          @ self.draw_weights)
-        return np.clip(out, 0.0, 1.0).reshape(days.shape)
+        return np.clip(self._mixture(self.draw_other_ended, days), 0.0, 1.0).reshape(days.shape)
 
     def if_it_falls(self, q: float) -> float:
         """The q-quantile of the remaining days *if it falls* (no other end first): the
@@ -243,10 +252,8 @@ class Forecast:
         if self.claim_edges is not None:
             edges = self.claim_edges
             n_cells = len(edges) - 1
-            cell_l = np.exp(self.claim_cell_log_weights - np.max(self.claim_cell_log_weights))
+            cell_l, contrib, z = self.claim_cells()
             surv_edges = self.edge_survival()
-            contrib = cell_l[:, None] * (surv_edges[:-1] - surv_edges[1:])
-            z = contrib.sum(axis=0)
             tail = np.cumsum(contrib[::-1], axis=0)[::-1]
             tail_after = np.vstack([tail[1:], np.zeros((1, tail.shape[1]))])
             j = np.clip(np.searchsorted(edges, t0 + days, side="left") - 1, 0, n_cells - 1)
@@ -264,12 +271,8 @@ class Forecast:
         if np.any(~(days >= 0)):
             raise ValueError(f"forecast {self.case_id!r}: survival_at needs days >= 0, "
                              f"got {days[~(days >= 0)].reshape(-1)[0]}")
-        flat = days.reshape(-1)
-        out = np.empty(flat.size)
-        for i in range(0, flat.size, _SURVIVAL_CHUNK):
-            out[i:i + _SURVIVAL_CHUNK] = (self.draw_survival(flat[i:i + _SURVIVAL_CHUNK])
-                                          @ self.draw_weights)
-        out[flat == 0] = 1.0  # held at as_of by definition (not 1 - rounding of the weights' sum)
+        out = self._mixture(self.draw_survival, days)
+        out[days.reshape(-1) == 0] = 1.0  # held at as_of by definition (not 1 - the weights' rounding)
         return np.clip(out, 0.0, 1.0).reshape(days.shape)
 
     def quantile(self, q: float) -> float:

@@ -220,9 +220,7 @@ def reweighted(fc: Forecast, comb: Combination, *, smooth: bool = True,
     tilted = replace(fc, weights=weights, claim_edges=np.asarray(comb.edges, dtype=float),
                      claim_cell_log_weights=np.asarray(comb.cell_log_weights, dtype=float))
     if tilt_draws:
-        cell_l = np.exp(comb.cell_log_weights - comb.cell_log_weights.max())
-        surv_edges = tilted.edge_survival()  # the same draws at comb.edges, kept for its curves
-        z = (cell_l[:, None] * (surv_edges[:-1] - surv_edges[1:])).sum(axis=0)
+        _, _, z = tilted.claim_cells()  # its edge survival is kept for the curves below
         tilted.draw_weights = _norm(log_draw_weights(fc) + comb.effect_log_weights, base=z)
     if fc.curves is not None and "days" in fc.survival:
         survival = fc.survival
