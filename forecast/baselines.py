@@ -62,19 +62,31 @@ def km_curve(durations: np.ndarray, fell: np.ndarray):
 def aj_curves(durations: np.ndarray, codes: np.ndarray, *, seed: int = 0):
     """The Aalen–Johansen cumulative incidence of falling and the all-cause survival (Kaplan–
     Meier of any end), as functions of days since start, linear between change points."""
-    from lifelines import AalenJohansenFitter, KaplanMeierFitter
+    from forecast.curve_cache import stored_curves
 
-    anyend = KaplanMeierFitter().fit(durations, event_observed=codes > 0).survival_function_
-    s_t, s_v = anyend.index.to_numpy(dtype=float), anyend.iloc[:, 0].to_numpy(dtype=float)
-    if not (codes == 1).any():
+    durations = np.asarray(durations, dtype=float)
+    codes = np.asarray(codes)
+
+    def fit() -> dict[str, np.ndarray]:
+        from lifelines import AalenJohansenFitter, KaplanMeierFitter
+
+        anyend = KaplanMeierFitter().fit(durations, event_observed=codes > 0).survival_function_
+        out = {"s_t": anyend.index.to_numpy(dtype=float), "s_v": anyend.iloc[:, 0].to_numpy(dtype=float)}
+        if (codes == 1).any():
+            aj = AalenJohansenFitter(jitter_level=_AJ_JITTER, seed=seed, calculate_variance=False)
+            with warnings.catch_warnings():  # "tied event times were detected": jittered, as documented
+                warnings.simplefilter("ignore")
+                aj.fit(durations, codes, event_of_interest=1)
+            cif = aj.cumulative_density_
+            out |= {"c_t": cif.index.to_numpy(dtype=float), "c_v": cif.iloc[:, 0].to_numpy(dtype=float)}
+        return out
+
+    z = stored_curves("aj", (durations, codes, _AJ_JITTER, seed), fit)
+    s_t, s_v = z["s_t"], z["s_v"]
+    if "c_t" not in z:
         return (lambda t: np.zeros_like(np.asarray(t, dtype=float)),
                 lambda t: _linear_curve(s_t, s_v, np.asarray(t, dtype=float), 1.0))
-    aj = AalenJohansenFitter(jitter_level=_AJ_JITTER, seed=seed, calculate_variance=False)
-    with warnings.catch_warnings():  # "tied event times were detected": jittered, as documented
-        warnings.simplefilter("ignore")
-        aj.fit(durations, codes, event_of_interest=1)
-    cif = aj.cumulative_density_
-    c_t, c_v = cif.index.to_numpy(dtype=float), cif.iloc[:, 0].to_numpy(dtype=float)
+    c_t, c_v = z["c_t"], z["c_v"]
     return (lambda t: _linear_curve(c_t, c_v, np.asarray(t, dtype=float), 0.0),
             lambda t: _linear_curve(s_t, s_v, np.asarray(t, dtype=float), 1.0))
 

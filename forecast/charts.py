@@ -399,5 +399,6 @@ def save(fig: Figure, stem) -> list:
         path = f"{stem}.{ext}"
         fig.savefig(path, dpi=130)
         paths.append(path)
+        fig.set_layout_engine("none")  # laid out once: the SVG keeps the PNG's positions
     plt.close(fig)
     return paths

@@ -52,21 +52,6 @@ def kaplan_meier(dataset: Dataset) -> KaplanMeierFitter:
     return km
 
 
-def _quietly(fn):
-    """Run lifelines' step-function lookups without its ApproximationWarning: reading a step
-    function between its jumps is exact here, not an approximation to report."""
-    import functools
-    import warnings
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
 def summarize(dataset: Dataset) -> ReferenceSummary:
     """Summarize a dataset: counts, Kaplan–Meier median, medians by outcome, missing values."""
     from lifelines.utils import median_survival_times
@@ -165,34 +150,67 @@ def format_summary(s: ReferenceSummary) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class KMCurve:
+    """A Kaplan–Meier curve as lifelines fitted it: its timeline (from 0) and the survival at each
+    time, a right-continuous step function. Reading it here is what lifelines'
+    ``survival_function_at_times`` and ``percentile`` do; the estimate itself is lifelines'."""
+
+    times: np.ndarray
+    survival: np.ndarray
+
+    def at(self, t) -> np.ndarray:
+        """S(t) for t >= 0 (any shape): the value at the last change point at or before t."""
+        i = np.searchsorted(self.times, np.asarray(t, dtype=float), side="right") - 1
+        return self.survival[np.maximum(i, 0)]
+
+    def percentile(self, p: float) -> float:
+        """The first time at which S(t) <= p (``inf`` if the curve never gets there)."""
+        hit = np.flatnonzero(self.survival <= p)
+        return float(self.times[hit[0]]) if hit.size else float("inf")
+
+
+def km_step(dataset: Dataset) -> KMCurve:
+    """The dataset's Kaplan–Meier curve (its top-level rows; :func:`kaplan_meier`), stored by the
+    hash of its durations and events (:mod:`forecast.curve_cache`): a later process reads it
+    without importing lifelines."""
+    from forecast.curve_cache import stored_curves
+
+    top = dataset.top_level()
+    durations, events = top.durations, top.events
+
+    def fit() -> dict[str, np.ndarray]:
+        sf = kaplan_meier(top).survival_function_
+        return {"times": sf.index.to_numpy(dtype=float), "survival": sf.iloc[:, 0].to_numpy(dtype=float)}
+
+    z = stored_curves("km", (durations, events), fit)
+    return KMCurve(times=z["times"], survival=z["survival"])
+
+
 def km_quantile(dataset: Dataset):
     """A function (q, after=0) -> the day (since start) by which a share q of the reference
     class's holdouts still standing on day ``after`` have fallen, read off the Kaplan–Meier curve
     (``inf`` beyond the curve's reach)."""
-    km = kaplan_meier(dataset)
+    km = km_step(dataset)
 
-    @_quietly
     def quantile(q: float, after: float = 0.0) -> float:
-        s0 = float(km.survival_function_at_times(after).iloc[0]) if after > 0 else 1.0
+        s0 = float(km.at(after)) if after > 0 else 1.0
         if s0 <= 0:
             return float("inf")
-        return float(km.percentile(s0 * (1.0 - q)))
+        return km.percentile(s0 * (1.0 - q))
 
     return quantile
 
 
-@_quietly
 def km_remaining(dataset: Dataset, held_days: float, horizons: tuple[int, ...],
                  quantiles: tuple[float, ...]) -> dict:
     """The reference class alone: remaining life after ``held_days`` from the Kaplan–Meier curve,
     S(t0 + h) / S(t0). Quantiles the curve never reaches are None."""
-    km = kaplan_meier(dataset)
-    s0 = float(km.survival_function_at_times(held_days).iloc[0])
-    p = {str(h): round(1 - float(km.survival_function_at_times(held_days + h).iloc[0]) / s0, 4)
-         for h in horizons}
-    sf = km.survival_function_
-    times = sf.index.to_numpy()
-    cond = sf.iloc[:, 0].to_numpy() / s0
+    km = km_step(dataset)
+    s0 = float(km.at(held_days))
+    p = {str(h): round(1 - float(km.at(held_days + h)) / s0, 4) for h in horizons}
+    times = km.times
+    cond = km.survival / s0
     out_q = {}
     for q in quantiles:
         hit = np.flatnonzero((times > held_days) & (cond <= 1 - q))

@@ -83,13 +83,33 @@ class Calibration:
                         f"(90% {r.lo:.2f}-{r.hi:.2f}; data/lexicon/calibration.yaml)")
 
 
-def load_calibration(path: str | Path | None = None) -> Calibration:
-    """The fitted calibration (``forecast experts --fit`` writes it); malformed → InputError."""
-    import yaml
+_LOADED: dict[tuple, Calibration] = {}
 
+
+def load_calibration(path: str | Path | None = None) -> Calibration:
+    """The fitted calibration (``forecast experts --fit`` writes it); malformed → InputError.
+    Read once per process for each version of the file (its path, size and modification time)."""
     path = Path(path or DEFAULT_CALIBRATION)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        st = path.stat()
+        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    except OSError:
+        key = None
+    if key is not None and key in _LOADED:
+        return _LOADED[key]
+    cal = _read_calibration(path)
+    if key is not None:
+        _LOADED[key] = cal
+    return cal
+
+
+def _read_calibration(path: Path) -> Calibration:
+    import yaml
+
+    from forecast.elicit.lexicon import SAFE_LOADER
+
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except FileNotFoundError:
         raise InputError(str(path), "no such file (run `forecast experts --fit` to make it)") from None
     except yaml.YAMLError as exc:

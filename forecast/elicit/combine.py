@@ -225,7 +225,8 @@ def reweighted(fc: Forecast, comb: Combination, *, smooth: bool = True,
     if fc.curves is not None and "days" in fc.survival:
         survival = fc.survival
         days = survival["days"].to_numpy()
-        curves = tilted.draw_survival(days)
+        untilted = fc.curves if fc.claim_edges is None and fc.curves.shape[0] == days.size else None
+        curves = tilted.draw_survival(days, base=untilted)
         if bands:
             table = survival_bands(days, curves, tilted.draw_weights)
         else:  # the mean curve only (enough for the headline numbers)

@@ -20,6 +20,9 @@ import yaml
 
 from forecast.errors import InputError
 
+#: PyYAML's safe loader, in C (libyaml) where the wheel has it: the same documents, several times faster
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 LEXICON_DIR = Path(__file__).resolve().parents[2] / "data" / "lexicon"
 _RELATIONS = ("<=", ">")
 
@@ -129,7 +132,7 @@ def _mapping(path: Path, key: str, value: Any) -> dict:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except OSError as exc:
         raise InputError(str(path), f"cannot be read ({exc.strerror or exc})") from None
     except yaml.YAMLError as exc:

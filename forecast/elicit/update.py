@@ -21,7 +21,7 @@ from forecast.elicit.claims import Context, ReadClaim, read_claims
 from forecast.elicit.combine import combine, event_probability, reweighted, weigh_claims
 from forecast.elicit.likelihood import BaseRate, Weighed
 from forecast.fit import Posterior, SamplerConfig
-from forecast.predict import HORIZONS, QUANTILES, Forecast, predict
+from forecast.predict import HORIZONS, QUANTILES, Forecast, predict, with_bands
 from forecast.reference import km_quantile, km_remaining
 from models.design import from_dataset
 
@@ -155,9 +155,12 @@ def update(posterior: Posterior, case: Case, dataset: Dataset, *, seed: int = 0,
     claims, notes = read_claims(ctx)
     base_rate = BaseRate.from_dataset(dataset)  # its tie-breaking jitter fixed: one base rate
     weighed = weigh_claims(claims, base_rate, ctx.calibration.signal_var)
-    base = predict(posterior, case, seed=seed)
+    # the bands across draws only for the forecast that is published: the claims reweight the base
+    base = predict(posterior, case, seed=seed, bands=False)
     final, k_hat, ess, method = apply(base, claims, weighed, case=case, posterior=posterior,
                                       dataset=dataset, seed=seed, sampler=sampler)
+    if final is base:
+        base = final = with_bands(base)
     stages = [
         _stage("reference class (Kaplan-Meier)",
                summary=km_remaining(dataset, case.held_days, HORIZONS, QUANTILES)),
