@@ -224,6 +224,74 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _file_state(path: str) -> tuple[int, int] | None:
+    """What says a file changed: its modification time and size (None while it is missing)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _cmd_watch(args: argparse.Namespace) -> int:
+    """Forecast the case, then again each time its file changes, in one process: the libraries,
+    the reference class and the posterior stay loaded, so an update costs the forecast itself.
+    A bad edit prints its one line and keeps the last good files; the next good edit goes on."""
+    import time
+
+    from forecast.cases import load_case
+    from forecast.data import load_holdouts
+    from forecast.describe import format_forecast
+    from forecast.report import write_forecast
+    from forecast.workflow import posterior_for, prepare_reference, run_case
+    from models import get_model
+
+    get_model(args.model)
+    sampler = _sampler(args)
+    case = _warned(load_case(args.case))
+    _check_out(args.out, [case.as_of], args.overwrite)
+    holdouts = _warned(load_holdouts(args.data))
+    posteriors: dict[str, object] = {}  # by the reference data's hash: a case may change it
+
+    def forecast_once(case) -> None:
+        started = time.perf_counter()
+        dataset, left_out = prepare_reference(holdouts, case, exclude=args.exclude or ())
+        if dataset.sha256 not in posteriors:
+            posteriors[dataset.sha256] = posterior_for(dataset, args.model, seed=args.seed,
+                                                       sampler=sampler, cache_dir=args.cache)
+        run = run_case(case, dataset, model=args.model, seed=args.seed, sampler=sampler,
+                       cache_dir=args.cache, posterior=posteriors[dataset.sha256],
+                       use_statements=not args.no_statements,
+                       allow_unreliable=args.allow_unreliable, baselines=False, left_out=left_out)
+        numbers = time.perf_counter() - started
+        print(format_forecast(run, verbose=args.verbose, n_reference=len(dataset)), flush=True)
+        written = write_forecast(run.forecast, run.case, args.out, charts=not args.no_charts)
+        print(f"updated in {numbers:.2f} s ({time.perf_counter() - started:.2f} s with the files): "
+              f"wrote {', '.join(p.name for p in written.values())} in {args.out}", flush=True)
+
+    forecast_once(case)
+    seen = _file_state(args.case)
+    print(f"watching {args.case} for changes every {args.interval:g} s (Ctrl-C to stop)", flush=True)
+    updates = 0
+    try:
+        while args.max_updates is None or updates < args.max_updates:
+            time.sleep(args.interval)
+            now = _file_state(args.case)
+            if now is None or now == seen:
+                continue
+            time.sleep(min(args.interval, 0.2))  # let an editor finish writing it
+            seen = _file_state(args.case)
+            updates += 1
+            try:
+                forecast_once(_warned(load_case(args.case)))
+            except InputError as exc:
+                print(f"forecast: error: {exc} (the last good forecast is kept)", file=sys.stderr,
+                      flush=True)
+    except KeyboardInterrupt:
+        print("stopped watching", flush=True)
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from forecast.cases import load_case
     from forecast.data import load_holdouts
@@ -610,6 +678,26 @@ def _add_ledger_option(p: argparse.ArgumentParser) -> None:
                    help="ledger file (default $FORECAST_LEDGER or .cache/forecast/ledger.sqlite)")
 
 
+def _positive_float(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        x = float("nan")
+    if not x > 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"'{value}' is not a positive number of seconds")
+    return x
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a positive whole number")
+    return n
+
+
 def _add_fit_options(p: argparse.ArgumentParser, *, model: bool = True, **defaults: int) -> None:
     from forecast.fit import SamplerConfig
 
@@ -693,6 +781,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ledger_option(run)
     _add_fit_options(run)
     run.set_defaults(func=_cmd_run)
+
+    watch = sub.add_parser("watch", help="forecast a case again each time its file changes "
+                                          "(one process: updates in about a second)")
+    watch.add_argument("case", help="case YAML to watch, e.g. data/cases/panjshir_2021.yaml")
+    watch.add_argument("--out", required=True, help="output directory (rewritten on each update)")
+    watch.add_argument("--interval", type=_positive_float, default=0.5, metavar="SECONDS",
+                       help="how often to look at the file (default 0.5)")
+    watch.add_argument("--max-updates", type=_positive_int, default=None, metavar="N",
+                       help="stop after N changes (default: until Ctrl-C)")
+    watch.add_argument("--no-charts", action="store_true", help="write forecast.json and survival.csv only")
+    watch.add_argument("--exclude", action="append", default=None, metavar="CASE_ID",
+                       help="leave this reference-class row out of the fit (repeatable)")
+    watch.add_argument("--overwrite", action="store_true", help="replace a forecast already in --out")
+    watch.add_argument("--verbose", action="store_true", help="also show the statistics")
+    watch.add_argument("--no-statements", action="store_true",
+                       help="forecast from the indicators only, ignoring the statements' claims")
+    watch.add_argument("--allow-unreliable", action="store_true",
+                       help="write a forecast even if the posterior fails the diagnostics gate")
+    _add_fit_options(watch)
+    watch.set_defaults(func=_cmd_watch)
 
     outc = sub.add_parser("outcome", help="record how a case ended (or that it still stands) in the ledger")
     outc.add_argument("case_id", nargs="?", default=None, help="the case's id")

@@ -301,8 +301,14 @@ class Forecast:
             cell_l, _, z, tail_after = self._claim_parts()
             surv_edges = self.edge_survival()
             j = np.clip(np.searchsorted(edges, t0 + days, side="left") - 1, 0, n_cells - 1)
-            surv = cell_l[j][:, None] * (surv - surv_edges[j + 1]) + tail_after[j]
-            surv = np.clip(surv / np.where(z > 0, z, 1.0), 0.0, 1.0)
+            z_safe = np.where(z > 0, z, 1.0)
+
+            def tilt(rows: np.ndarray) -> None:
+                jj = j[rows]
+                cell = cell_l[jj][:, None] * (surv[rows] - surv_edges[jj + 1]) + tail_after[jj]
+                surv[rows] = np.clip(cell / z_safe, 0.0, 1.0)
+
+            by_rows(tilt, np.arange(days.size), self.eta.size)
         surv[days == 0] = 1.0  # it has held at as_of, by definition
         return surv
 
@@ -797,10 +803,18 @@ def weighted_quantiles(curves: np.ndarray, weights: np.ndarray, qs: dict[str, fl
                        ) -> dict[str, np.ndarray]:
     """Per row of ``curves`` (columns: draws), each named quantile q of the draws weighted by
     ``weights``: the first value whose cumulative weight reaches q."""
-    order = np.argsort(curves, axis=1)  # ties hold equal values: any order gives the same quantile
-    values = np.take_along_axis(curves, order, axis=1)
-    cum = np.cumsum(np.asarray(weights)[order], axis=1)
-    cum /= cum[:, -1:]
-    rows = np.arange(curves.shape[0])
-    return {name: values[rows, np.minimum((cum < q).sum(axis=1), curves.shape[1] - 1)]
-            for name, q in qs.items()}
+    weights = np.asarray(weights)
+    out = {name: np.empty(curves.shape[0]) for name in qs}
+
+    def fill(rows: np.ndarray) -> None:
+        block = curves[rows]
+        order = np.argsort(block, axis=1)  # ties hold equal values: any order gives the same quantile
+        values = np.take_along_axis(block, order, axis=1)
+        cum = np.cumsum(weights[order], axis=1)
+        cum /= cum[:, -1:]
+        at = np.arange(rows.size)
+        for name, q in qs.items():
+            out[name][rows] = values[at, np.minimum((cum < q).sum(axis=1), curves.shape[1] - 1)]
+
+    by_rows(fill, np.arange(curves.shape[0]), curves.shape[1])
+    return out

@@ -77,6 +77,80 @@ def test_brief_prints_only_the_table_by_date(run_dir, synthetic_csv):
     assert (base / "brief" / "by_date.csv").is_file()
 
 
+def _read_until(proc, word: str, seen: list[str], timeout: float = 300.0) -> None:
+    """Read the process's output lines into ``seen`` until one holds ``word``."""
+    import selectors
+    import time
+
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not sel.select(timeout=1.0):
+            continue
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if word in line:
+            return
+    proc.kill()
+    raise AssertionError(f"no line with {word!r} in:\n{''.join(seen)}\n{proc.stderr.read()}")
+
+
+def test_watch_forecasts_again_on_each_change_and_keeps_the_last_good_one(run_dir, synthetic_csv,
+                                                                          tmp_path):
+    """One process: a forecast, then one per change of the case file. An edit gives the numbers
+    a separate `forecast run` of the edited file gives; a bad edit prints one line and leaves the
+    last good files as they were; after --max-updates changes it stops with status 0."""
+    import subprocess
+
+    from test_cli import BIN
+
+    _, cache, _, _ = run_dir
+    case, out = tmp_path / "case.yaml", tmp_path / "watched"
+    text = PANJSHIR.read_text()
+    assert text.count("as_of: 2021-08-20") == 1
+    case.write_text(text)
+    common = ("--data", str(synthetic_csv), "--cache", str(cache), "--allow-unreliable",
+              "--no-charts", *SMALL)
+    proc = subprocess.Popen([BIN, "watch", str(case), "--out", str(out), "--interval", "0.1",
+                             "--max-updates", "2", *common], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=str(tmp_path))
+    seen: list[str] = []
+    _read_until(proc, "watching", seen)
+    first = json.loads((out / "forecast.json").read_text())
+    assert first["as_of"] == "2021-08-20"
+    case.write_text(text.replace("as_of: 2021-08-20", "as_of: 2021-08-25"))
+    _read_until(proc, "updated in", seen)
+    second = json.loads((out / "forecast.json").read_text())
+    assert second["as_of"] == "2021-08-25" and second["p_fall_within"] != first["p_fall_within"]
+    case.write_text(text.replace("as_of: 2021-08-20", "as_of: 2021-08-41"))
+    rest, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines() == [
+        f"forecast: error: {case}, key 'as_of': '2021-08-41' is not an ISO date (YYYY-MM-DD) "
+        "(the last good forecast is kept)"]
+    assert json.loads((out / "forecast.json").read_text()) == second
+    assert "P(falls within 7 / 30 / 90 / 365 days)" in "".join(seen)
+    # the same numbers as a new process running the edited file
+    case.write_text(text.replace("as_of: 2021-08-20", "as_of: 2021-08-25"))
+    direct = run("run", str(case), "--out", str(tmp_path / "direct"), *common)
+    assert direct.returncode == 0, direct.stderr
+    again = json.loads((tmp_path / "direct" / "forecast.json").read_text())
+    assert {k: v for k, v in again.items() if k != "created_at"} == \
+        {k: v for k, v in second.items() if k != "created_at"}
+
+
+def test_watch_refuses_a_bad_interval_in_one_line(tmp_path):
+    for bad in (("--interval", "0"), ("--interval", "nan"), ("--max-updates", "-2")):
+        proc = run("watch", str(PANJSHIR), "--out", str(tmp_path / "w"), *bad)
+        assert proc.returncode == 2
+        assert len(proc.stderr.strip().splitlines()) == 1 and bad[0] in proc.stderr
+        assert not (tmp_path / "w").exists()
+
+
 def test_as_of_moves_the_conditioning_point(run_dir, synthetic_csv):
     base, cache, _, _ = run_dir
     out = base / "later"

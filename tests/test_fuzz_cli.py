@@ -27,7 +27,7 @@ WORDS = st.sampled_from(["--seed", "--draws", "--tune", "--chains", "--as-of", "
                          "will probably fall within 72 hours"])
 ARGS = st.lists(st.one_of(WORDS, st.text(max_size=20)), max_size=8)
 REFUSED = [("--seed", "-1"), ("--draws", "0"), ("--chains", "0"), ("--model", "no_such_model"),
-           ("--as-of", "2021-02-30"), ("--tune", "-3")]
+           ("--as-of", "2021-02-30"), ("--tune", "-3"), ("--interval", "0"), ("--max-updates", "-1")]
 
 
 def _call(argv: list[str], workdir: Path) -> tuple[int, str]:
@@ -59,12 +59,12 @@ def test_cheap_commands_exit_0_or_2_with_one_line(tmp_path, command, rest):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rest=ARGS, refused=st.sampled_from(REFUSED))
-def test_run_with_a_bad_argument_is_refused_and_writes_nothing(tmp_path, rest, refused):
+@given(rest=ARGS, refused=st.sampled_from(REFUSED), command=st.sampled_from(["run", "watch"]))
+def test_run_with_a_bad_argument_is_refused_and_writes_nothing(tmp_path, rest, refused, command):
     out = tmp_path / "out"
     # the refused argument last: argparse keeps the last of a repeated option, so a valid one
     # after it (``--seed -1 --seed 0``) would run a real fit
-    argv = ["run", str(PANJSHIR), "--out", str(out), *rest, *refused]
+    argv = [command, str(PANJSHIR), "--out", str(out), *rest, *refused]
     code, err = _call(argv, tmp_path)
     assert code == 2, (argv, code, err)
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
@@ -82,7 +82,9 @@ def test_cheap_commands_fuzzed_long(tmp_path, command, rest):
 @settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rest=ARGS, refused=st.sampled_from(REFUSED))
 def test_run_with_a_bad_argument_fuzzed_long(tmp_path, rest, refused):
-    test_run_with_a_bad_argument_is_refused_and_writes_nothing.hypothesis.inner_test(tmp_path, rest, refused)
+    for command in ("run", "watch"):
+        test_run_with_a_bad_argument_is_refused_and_writes_nothing.hypothesis.inner_test(
+            tmp_path, rest, refused, command)
 
 
 def teardown_module():
