@@ -98,6 +98,21 @@ def _flat_draws(post: xr.Dataset) -> dict[str, np.ndarray]:
 _COMPILED: dict[str, Any] = {}
 
 
+_DESIGNS: list[tuple[Dataset, Design]] = []
+
+
+def design_of(dataset: Dataset) -> Design:
+    """:func:`models.design.from_dataset`, built once per dataset object: a run reads the claims'
+    indicator levels, matches the stored posterior and predicts from the same design."""
+    for ds, design in _DESIGNS:
+        if ds is dataset:
+            return design
+    design = from_dataset(dataset)
+    _DESIGNS.append((dataset, design))
+    del _DESIGNS[:-4]  # the newest few: a backtest makes one per fold
+    return design
+
+
 def default_cache_dir() -> Path:
     """``$FORECAST_CACHE`` or ``.cache/forecast`` under the working directory."""
     return Path(os.environ.get("FORECAST_CACHE", ".cache/forecast"))
@@ -176,7 +191,7 @@ def fit(
     """
     model = get_model(model) if isinstance(model, str) else model
     sampler = sampler or SamplerConfig()
-    design = from_dataset(dataset)
+    design = design_of(dataset)
     wanted = expected_stamp(model, design, dataset.sha256, seed, sampler)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = cache_path(cache, wanted)

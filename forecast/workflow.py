@@ -58,14 +58,13 @@ def posterior_for(dataset: Dataset, model: str, *, seed: int, sampler: SamplerCo
                   refit: bool = False) -> Posterior:
     """The fitted model: a given stored posterior (which must match model and dataset), a
     cached one whose stamp matches, or a new fit."""
-    from forecast.fit import expected_stamp, fit, load_posterior
+    from forecast.fit import design_of, expected_stamp, fit, load_posterior
     from models import get_model
-    from models.design import from_dataset
 
     m = get_model(model)
     if posterior_path is not None:
         stored = load_posterior(posterior_path, full=False)  # draws and stamp suffice
-        wanted = expected_stamp(m, from_dataset(dataset), dataset.sha256, seed, sampler)
+        wanted = expected_stamp(m, design_of(dataset), dataset.sha256, seed, sampler)
         for key in ("model_id", "dataset_hash"):
             if stored.stamp.get(key) != wanted[key]:
                 raise InputError(

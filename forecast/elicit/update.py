@@ -20,10 +20,9 @@ from forecast.data import Dataset
 from forecast.elicit.claims import Context, ReadClaim, read_claims
 from forecast.elicit.combine import combine, event_probability, reweighted, weigh_claims
 from forecast.elicit.likelihood import BaseRate, Weighed
-from forecast.fit import Posterior, SamplerConfig
+from forecast.fit import Posterior, SamplerConfig, design_of
 from forecast.predict import HORIZONS, QUANTILES, Forecast, predict, with_bands
 from forecast.reference import km_quantile, km_remaining
-from models.design import from_dataset
 
 
 @dataclass
@@ -66,7 +65,7 @@ def effect_levels(cat_names, levels, with_force: bool) -> dict[str, tuple[str, .
 
 def check_claims(case: Case, dataset: Dataset, lexicons=None) -> list[ReadClaim]:
     """Read the case's claims before any fitting, so that bad claims fail fast."""
-    design = from_dataset(dataset)
+    design = design_of(dataset)
     levels = effect_levels(design.cat_names, design.levels, design.force is not None)
     return read_claims(_context(case, dataset, levels, lexicons))[0]
 
@@ -143,7 +142,7 @@ def apply(base: Forecast, claims: list[ReadClaim], weighed: list[Weighed], *, ca
         return reweighted(base, comb, bands=bands), comb.pareto_k, comb.ess, "importance"
     from forecast.elicit.fallback import mcmc_forecast
 
-    fc = mcmc_forecast(posterior.model, from_dataset(dataset), case, base, comb, effects,
+    fc = mcmc_forecast(posterior.model, design_of(dataset), case, base, comb, effects,
                        seed=seed, sampler=sampler)
     return fc, comb.pareto_k, comb.ess, "mcmc"
 
