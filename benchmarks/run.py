@@ -100,6 +100,54 @@ def bench_warm_run(cache: Path, repeats: int) -> list[Figure]:
     ]
 
 
+IMPORTS_CODE = "import forecast.cli, forecast.workflow, pandas, scipy.special, arviz_stats.base"
+
+
+def bench_import_floor(repeats: int) -> list[Figure]:
+    """What any whole-process warm run pays before computing: the interpreter and the imports a
+    warm `forecast run` needs (NumPy, pandas, scipy.special, arviz-stats for PSIS)."""
+    times = [_wall([sys.executable, "-c", IMPORTS_CODE], os.environ.copy()) for _ in range(repeats)]
+    return [Figure("floor of a whole-process run: Python and the imports a warm run needs "
+                   "(pandas, scipy.special, arviz-stats)", times)]
+
+
+def bench_watch(cache: Path, updates: int) -> list[Figure]:
+    """`forecast watch`: the case file edited ``updates`` times (its as_of moved by a day and
+    back); each update's time as the command prints it, numbers alone and with the files."""
+    import re
+
+    env = os.environ | {"FORECAST_CACHE": str(cache)}
+    case = cache.parent / "watched.yaml"
+    text = CASE.read_text(encoding="utf-8")
+    case.write_text(text, encoding="utf-8")
+    proc = subprocess.Popen([str(BIN), "watch", str(case), "--out", str(cache.parent / "watched"),
+                             "--overwrite", "--interval", "0.05", "--max-updates", str(updates)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            cwd=ROOT)
+    found: list[tuple[float, float]] = []
+    pattern = re.compile(r"updated in ([0-9.]+) s \(([0-9.]+) s with the files\)")
+    for line in proc.stdout:
+        m = pattern.search(line)
+        if m:
+            found.append((float(m.group(1)), float(m.group(2))))
+        if "watching" in line or (m and len(found) > 1):
+            if len(found) > updates:
+                break
+            day = "2021-08-21" if len(found) % 2 else "2021-08-20"
+            time.sleep(0.2)
+            case.write_text(text.replace("as_of: 2021-08-20", f"as_of: {day}"), encoding="utf-8")
+    proc.wait(timeout=600)
+    if proc.returncode != 0 or len(found) != updates + 1:
+        raise RuntimeError(f"forecast watch: {proc.stderr.read()[-800:]}")
+    numbers, files = [a for a, _ in found[1:]], [b for _, b in found[1:]]
+    return [
+        Figure("`forecast watch`: update after an edit of the case file, numbers (in process)",
+               numbers, target="< 1 s", met=statistics.median(numbers) < 1.0),
+        Figure("`forecast watch`: update after an edit, with forecast.json, CSV and charts written",
+               files),
+    ]
+
+
 # --- 2. claims update in process ---------------------------------------------------------------
 CLAIMS_CODE = r"""
 import json, sys, time
@@ -390,7 +438,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         sections = [
-            ("1. Warm forecast", lambda: bench_warm_run(tmp / "cache", 3 if args.quick else 5)),
+            ("1. Warm forecast", lambda: bench_warm_run(tmp / "cache", 3 if args.quick else 5)
+             + bench_import_floor(5) + bench_watch(tmp / "cache", 4 if args.quick else 6)),
             ("2. Claims update", lambda: bench_claims(tmp / "cache")),
             ("3. Compile once across processes", lambda: bench_compile(tmp / "compile")),
             ("4. Backtest: compile once vs naive", lambda: bench_backtest(3 if args.quick else 4, 500)),
