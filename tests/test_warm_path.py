@@ -236,3 +236,17 @@ def test_calibration_is_read_again_when_its_file_changes(tmp_path):
     path.write_text(body % "0.55")
     os.utime(path, ns=(1, 2_000_000_000))  # a different modification time, whatever the clock
     assert load_calibration(path).roles["analyst"].mean == 0.55
+
+
+def test_the_design_is_built_once_per_dataset_object(synthetic_dataset):
+    from dataclasses import replace as dc_replace
+
+    from forecast.fit import design_of
+    from models.design import from_dataset
+
+    first = design_of(synthetic_dataset)
+    assert design_of(synthetic_dataset) is first
+    assert first.signature() == from_dataset(synthetic_dataset).signature()
+    fewer = dc_replace(synthetic_dataset, frame=synthetic_dataset.frame.iloc[:40].reset_index(drop=True))
+    other = design_of(fewer)  # another dataset object: its own design, even under the same hash
+    assert other is not first and len(other.y) == 40
