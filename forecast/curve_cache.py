@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,8 +56,8 @@ def stored_curves(name: str, inputs: tuple, fit: Callable[[], dict[str, np.ndarr
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, KeyError):
-        pass  # not stored yet, or unreadable: fit it
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        pass  # not stored yet, or unreadable (a truncated file): fit it and store it again
     if arrays is None:
         arrays = {k: np.asarray(v) for k, v in fit().items()}
         try:

@@ -135,6 +135,16 @@ def test_a_stored_curve_is_the_fitted_one_and_is_read_only(fresh_cache):
     np.testing.assert_array_equal(a["survival"], b["survival"])
     with pytest.raises(ValueError):
         b["survival"][0] = 0.0
+    (stored,) = fresh_cache.glob("km-*.npz")
+    for broken in (stored.read_bytes()[:40], b"not a file of arrays"):  # truncated, or foreign
+        stored.write_bytes(broken)
+        curve_cache._IN_PROCESS.clear()
+        c = curve_cache.stored_curves("km", (np.array([5.0]), np.array([True])), fit)
+        np.testing.assert_array_equal(c["survival"], a["survival"])
+    assert len(calls) == 3  # fitted again each time, and stored whole again
+    curve_cache._IN_PROCESS.clear()
+    curve_cache.stored_curves("km", (np.array([5.0]), np.array([True])), fit)
+    assert len(calls) == 3
     assert isinstance(KMCurve(a["times"], a["survival"]).at(4.0), np.floating)
 
 
