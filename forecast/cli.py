@@ -285,8 +285,11 @@ def _cmd_watch(args: argparse.Namespace) -> int:
             try:
                 forecast_once(_warned(load_case(args.case)))
             except InputError as exc:
-                print(f"forecast: error: {exc} (the last good forecast is kept)", file=sys.stderr,
-                      flush=True)
+                print(f"forecast: error: {_one_line(str(exc))} (the last good forecast is kept)",
+                      file=sys.stderr, flush=True)
+            except UnreliablePosteriorError as exc:  # an edit that needed a new fit, failing the gate
+                print(f"forecast: unreliable: {_one_line(str(exc))} (the last good forecast is kept)",
+                      file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         print("stopped watching", flush=True)
     return 0
