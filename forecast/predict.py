@@ -62,11 +62,11 @@ def by_rows(fill, rows: np.ndarray, width: int) -> None:
     if parts < 2 or rows.size * width < _THREADED_MIN:
         fill(rows)
         return
-    if _POOL is None:
+    if _POOL is None or _POOL[0] != os.getpid():  # a forked child has the pool but not its threads
         from concurrent.futures import ThreadPoolExecutor
 
-        _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="forecast-curves")
-    for done in [_POOL.submit(fill, part) for part in np.array_split(rows, parts)]:
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="forecast-curves"))
+    for done in [_POOL[1].submit(fill, part) for part in np.array_split(rows, parts)]:
         done.result()
 
 

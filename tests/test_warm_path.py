@@ -260,3 +260,31 @@ def test_the_design_is_built_once_per_dataset_object(synthetic_dataset):
     fewer = dc_replace(synthetic_dataset, frame=synthetic_dataset.frame.iloc[:40].reset_index(drop=True))
     other = design_of(fewer)  # another dataset object: its own design, even under the same hash
     assert other is not first and len(other.y) == 40
+
+
+def _threaded_in_child(queue) -> None:
+    fc, _ = _stand_in(2000, 30.0)
+    queue.put(fc.conditional_survival(30.0 + np.arange(300.0)))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_gets_its_own_curve_threads(monkeypatch):
+    """A process forked after the curves ran in threads has the pool object but none of its
+    threads: it must start its own rather than wait for ever."""
+    import multiprocessing as mp
+
+    monkeypatch.setattr(predict_mod, "_THREADED_MIN", 0)
+    fc, _ = _stand_in(2000, 30.0)
+    here = fc.conditional_survival(30.0 + np.arange(300.0))  # the pool is made in this process
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_threaded_in_child, args=(queue,))
+    child.start()
+    try:
+        got = queue.get(timeout=120)
+    finally:
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
+    np.testing.assert_array_equal(got, here)
+    assert child.exitcode == 0
