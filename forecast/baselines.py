@@ -81,7 +81,8 @@ def aj_curves(durations: np.ndarray, codes: np.ndarray, *, seed: int = 0):
             out |= {"c_t": cif.index.to_numpy(dtype=float), "c_v": cif.iloc[:, 0].to_numpy(dtype=float)}
         return out
 
-    z = stored_curves("aj", (durations, codes, _AJ_JITTER, seed), fit)
+    required = ("s_t", "s_v", "c_t", "c_v") if (codes == 1).any() else ("s_t", "s_v")
+    z = stored_curves("aj", (durations, codes, _AJ_JITTER, seed), fit, required=required)
     s_t, s_v = z["s_t"], z["s_v"]
     if "c_t" not in z:
         return (lambda t: np.zeros_like(np.asarray(t, dtype=float)),

@@ -224,13 +224,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _file_state(path: str) -> tuple[int, int] | None:
-    """What says a file changed: its modification time and size (None while it is missing)."""
+def _file_state(path: str) -> str | None:
+    """What says a file changed: the hash of its content (None while it cannot be read). Not its
+    modification time: a same-size save within the clock's granularity would go unseen."""
+    import hashlib
+
     try:
-        st = os.stat(path)
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
     except OSError:
         return None
-    return st.st_mtime_ns, st.st_size
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:
@@ -290,6 +293,10 @@ def _cmd_watch(args: argparse.Namespace) -> int:
             except UnreliablePosteriorError as exc:  # an edit that needed a new fit, failing the gate
                 print(f"forecast: unreliable: {_one_line(str(exc))} (the last good forecast is kept)",
                       file=sys.stderr, flush=True)
+            except OSError as exc:  # --out removed, replaced by a file, a full disk: say so, go on
+                where = exc.filename or args.out
+                print(f"forecast: error: {where}: cannot write the forecast "
+                      f"({exc.strerror or exc}); watching goes on", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         print("stopped watching", flush=True)
     return 0
@@ -682,12 +689,13 @@ def _add_ledger_option(p: argparse.ArgumentParser) -> None:
 
 
 def _positive_float(value: str) -> float:
+    """Seconds between looks at a watched file: more than 0, at most an hour."""
     try:
         x = float(value)
     except ValueError:
         x = float("nan")
-    if not x > 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"'{value}' is not a positive number of seconds")
+    if not 0 < x <= 3600:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number of seconds in (0, 3600]")
     return x
 
 

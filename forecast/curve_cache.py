@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,11 +37,13 @@ def curve_key(name: str, inputs: tuple) -> str:
 
 
 def stored_curves(name: str, inputs: tuple, fit: Callable[[], dict[str, np.ndarray]], *,
+                  required: tuple[str, ...] = (),
                   cache_dir: str | Path | None = None) -> dict[str, np.ndarray]:
     """``fit()``'s arrays for these inputs: from this process's memory, else from
     ``<cache_dir>/<name>-<key>.npz``, else computed and stored (written whole by a rename, or not
     at all where the directory cannot be written). ``cache_dir``: default
-    :func:`forecast.fit.default_cache_dir`."""
+    :func:`forecast.fit.default_cache_dir`. A stored file that cannot be read whole, or lacks a
+    ``required`` array, is fitted again and replaced."""
     key = f"{name}-{curve_key(name, inputs)}"
     hit = _IN_PROCESS.get(key)
     if hit is not None:
@@ -56,8 +57,10 @@ def stored_curves(name: str, inputs: tuple, fit: Callable[[], dict[str, np.ndarr
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-        pass  # not stored yet, or unreadable (a truncated file): fit it and store it again
+        if any(k not in arrays for k in required):
+            arrays = None
+    except Exception:  # noqa: BLE001 - not stored yet, truncated or damaged: a cache, fit it again
+        arrays = None
     if arrays is None:
         arrays = {k: np.asarray(v) for k, v in fit().items()}
         try:

@@ -27,6 +27,7 @@ that share. A single-end model is the case p_s = 1.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -48,25 +49,32 @@ _SURVIVAL_CHUNK = 256
 #: below this many values (rows x draws) a curve is computed in the calling thread
 _THREADED_MIN = 200_000
 _POOL: Any = None
+_POOL_LOCK = threading.Lock()
 
 
 def by_rows(fill, rows: np.ndarray, width: int) -> None:
     """Run ``fill(rows)`` — which writes those rows of an output array, elementwise NumPy and
-    SciPy work that releases the GIL — split over the machine's cores when ``rows.size * width``
-    is large. The same values as one call, in any order: each row is computed alone."""
+    SciPy work that releases the GIL — split over the machine's cores (at most 4, and at most
+    ``$OMP_NUM_THREADS``) when ``rows.size * width`` is large. The same values as one call, in any
+    order: each row is computed alone. ``fill`` must not call ``by_rows`` itself."""
     global _POOL
     if rows.size == 0:
         return
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cap = os.environ.get("OMP_NUM_THREADS", "")  # a backtest worker is given one thread
+    if cap.isdigit() and int(cap) >= 1:
+        cores = min(cores, int(cap))
     parts = min(cores, 4, rows.size)
     if parts < 2 or rows.size * width < _THREADED_MIN:
         fill(rows)
         return
-    if _POOL is None or _POOL[0] != os.getpid():  # a forked child has the pool but not its threads
-        from concurrent.futures import ThreadPoolExecutor
+    with _POOL_LOCK:
+        if _POOL is None or _POOL[0] != os.getpid():  # a forked child has the pool, not its threads
+            from concurrent.futures import ThreadPoolExecutor
 
-        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="forecast-curves"))
-    for done in [_POOL[1].submit(fill, part) for part in np.array_split(rows, parts)]:
+            _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="forecast-curves"))
+        pool = _POOL[1]
+    for done in [pool.submit(fill, part) for part in np.array_split(rows, parts)]:
         done.result()
 
 
@@ -808,7 +816,7 @@ def weighted_quantiles(curves: np.ndarray, weights: np.ndarray, qs: dict[str, fl
 
     def fill(rows: np.ndarray) -> None:
         block = curves[rows]
-        order = np.argsort(block, axis=1)  # ties hold equal values: any order gives the same quantile
+        order = np.argsort(block, axis=1, kind="stable")  # ties in draw order: the same sums
         values = np.take_along_axis(block, order, axis=1)
         cum = np.cumsum(weights[order], axis=1)
         cum /= cum[:, -1:]

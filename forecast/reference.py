@@ -183,7 +183,7 @@ def km_step(dataset: Dataset) -> KMCurve:
         sf = kaplan_meier(top).survival_function_
         return {"times": sf.index.to_numpy(dtype=float), "survival": sf.iloc[:, 0].to_numpy(dtype=float)}
 
-    z = stored_curves("km", (durations, events), fit)
+    z = stored_curves("km", (durations, events), fit, required=("times", "survival"))
     return KMCurve(times=z["times"], survival=z["survival"])
 
 

@@ -77,18 +77,20 @@ def test_brief_prints_only_the_table_by_date(run_dir, synthetic_csv):
     assert (base / "brief" / "by_date.csv").is_file()
 
 
-def _read_until(proc, word: str, seen: list[str], timeout: float = 300.0) -> None:
-    """Read the process's output lines into ``seen`` until one holds ``word``."""
+def _read_until(proc, word: str, seen: list[str], timeout: float = 300.0, stream=None) -> None:
+    """Read the process's output lines (``stream``: default its stdout) into ``seen`` until one
+    holds ``word``."""
     import selectors
     import time
 
+    stream = stream or proc.stdout
     sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
+    sel.register(stream, selectors.EVENT_READ)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not sel.select(timeout=1.0):
             continue
-        line = proc.stdout.readline()
+        line = stream.readline()
         if not line:
             break
         seen.append(line)
@@ -102,7 +104,8 @@ def test_watch_forecasts_again_on_each_change_and_keeps_the_last_good_one(run_di
                                                                           tmp_path):
     """One process: a forecast, then one per change of the case file. An edit gives the numbers
     a separate `forecast run` of the edited file gives; a bad edit prints one line and leaves the
-    last good files as they were; after --max-updates changes it stops with status 0."""
+    last good files as they were; so does an --out that can no longer be written; after
+    --max-updates changes it stops with status 0."""
     import subprocess
 
     from test_cli import BIN
@@ -115,7 +118,7 @@ def test_watch_forecasts_again_on_each_change_and_keeps_the_last_good_one(run_di
     common = ("--data", str(synthetic_csv), "--cache", str(cache), "--allow-unreliable",
               "--no-charts", *SMALL)
     proc = subprocess.Popen([BIN, "watch", str(case), "--out", str(out), "--interval", "0.1",
-                             "--max-updates", "2", *common], stdout=subprocess.PIPE,
+                             "--max-updates", "3", *common], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=str(tmp_path))
     seen: list[str] = []
     _read_until(proc, "watching", seen)
@@ -126,13 +129,21 @@ def test_watch_forecasts_again_on_each_change_and_keeps_the_last_good_one(run_di
     second = json.loads((out / "forecast.json").read_text())
     assert second["as_of"] == "2021-08-25" and second["p_fall_within"] != first["p_fall_within"]
     case.write_text(text.replace("as_of: 2021-08-20", "as_of: 2021-08-41"))
+    errors: list[str] = []
+    _read_until(proc, "forecast: error", errors, stream=proc.stderr)
+    out.rename(tmp_path / "kept")  # --out replaced by a file: the next good edit cannot be written
+    out.write_text("not a directory")
+    case.write_text(text.replace("as_of: 2021-08-20", "as_of: 2021-08-26"))
     rest, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
-    assert "Traceback" not in err
-    assert err.strip().splitlines() == [
+    errors += err.splitlines(keepends=True)
+    assert "Traceback" not in "".join(errors)
+    assert [e.rstrip("\n") for e in errors if e.strip()] == [
         f"forecast: error: {case}, key 'as_of': '2021-08-41' is not an ISO date (YYYY-MM-DD) "
-        "(the last good forecast is kept)"]
-    assert json.loads((out / "forecast.json").read_text()) == second
+        "(the last good forecast is kept)",
+        f"forecast: error: {out}: cannot write the forecast (File exists); watching goes on"]
+    assert json.loads((tmp_path / "kept" / "forecast.json").read_text()) == second
+    assert out.read_text() == "not a directory"
     assert "P(falls within 7 / 30 / 90 / 365 days)" in "".join(seen)
     # the same numbers as a new process running the edited file
     case.write_text(text.replace("as_of: 2021-08-20", "as_of: 2021-08-25"))
@@ -144,7 +155,8 @@ def test_watch_forecasts_again_on_each_change_and_keeps_the_last_good_one(run_di
 
 
 def test_watch_refuses_a_bad_interval_in_one_line(tmp_path):
-    for bad in (("--interval", "0"), ("--interval", "nan"), ("--max-updates", "-2")):
+    for bad in (("--interval", "0"), ("--interval", "nan"), ("--interval", "1e10"),
+                ("--max-updates", "-2")):
         proc = run("watch", str(PANJSHIR), "--out", str(tmp_path / "w"), *bad)
         assert proc.returncode == 2
         assert len(proc.stderr.strip().splitlines()) == 1 and bad[0] in proc.stderr

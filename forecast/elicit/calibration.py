@@ -83,35 +83,34 @@ class Calibration:
                         f"(90% {r.lo:.2f}-{r.hi:.2f}; data/lexicon/calibration.yaml)")
 
 
-_LOADED: dict[tuple, Calibration] = {}
+_LOADED: dict[str, Calibration] = {}  # by the file's content (sha256)
 
 
 def load_calibration(path: str | Path | None = None) -> Calibration:
     """The fitted calibration (``forecast experts --fit`` writes it); malformed → InputError.
-    Read once per process for each version of the file (its path, size and modification time)."""
+    Parsed once per process for each content of the file."""
+    import hashlib
+
     path = Path(path or DEFAULT_CALIBRATION)
     try:
-        st = path.stat()
-        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    except OSError:
-        key = None
-    if key is not None and key in _LOADED:
-        return _LOADED[key]
-    cal = _read_calibration(path)
-    if key is not None:
-        _LOADED[key] = cal
-    return cal
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise InputError(str(path), "no such file (run `forecast experts --fit` to make it)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    key = hashlib.sha256(text.encode()).hexdigest()
+    if key not in _LOADED:
+        _LOADED[key] = _read_calibration(path, text)
+    return _LOADED[key]
 
 
-def _read_calibration(path: Path) -> Calibration:
+def _read_calibration(path: Path, text: str) -> Calibration:
     import yaml
 
     from forecast.elicit.lexicon import SAFE_LOADER
 
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-    except FileNotFoundError:
-        raise InputError(str(path), "no such file (run `forecast experts --fit` to make it)") from None
+        raw = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise InputError(str(path), f"not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("roles"), dict) or not raw["roles"]:
