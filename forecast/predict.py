@@ -740,8 +740,7 @@ def forecast_from_eta(case: Case, eta: np.ndarray, sigma: np.ndarray, model, rng
     )
     days = np.arange(0, grid_days + 1, dtype=float)
     fc.curves = fc.draw_survival(days)
-    survival = (survival_bands(days, fc.curves, draw_weights) if bands else
-                pd.DataFrame({"days": days, "mean": np.clip(fc.curves @ draw_weights, 0.0, 1.0)}))
+    survival = survival_bands(days, fc.curves, draw_weights, bands=bands)
     survival.insert(1, "date", [case.as_of + timedelta(days=int(d)) for d in days])
     fc.survival = survival
     return fc
@@ -784,12 +783,16 @@ def fan_table(forecast: Forecast, days: np.ndarray,
     return table
 
 
-def survival_bands(days: np.ndarray, curves: np.ndarray, weights: np.ndarray | None = None) -> pd.DataFrame:
+def survival_bands(days: np.ndarray, curves: np.ndarray, weights: np.ndarray | None = None,
+                   *, bands: bool = True) -> pd.DataFrame:
     """Mean, median and central bands (50/80/95%) of survival curves (rows: days, columns:
-    draws), across draws weighted by ``weights`` (equal when None)."""
+    draws), across draws weighted by ``weights`` (equal when None); the mean only when ``bands``
+    is False (enough for the headline numbers)."""
     out = {"days": days}
     mean = curves.mean(axis=1) if weights is None else curves @ (weights / np.sum(weights))
     out["mean"] = np.clip(mean, 0.0, 1.0)  # rounding can put a weighted sum of ones above 1
+    if not bands:
+        return pd.DataFrame(out)
     qs = {"median": 0.5} | _band_quantiles(BANDS)
     if weights is None:
         for name, q in qs.items():

@@ -93,14 +93,14 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
 
     path = Path(path or DEFAULT_CALIBRATION)
     try:
-        text = path.read_bytes().decode("utf-8")
+        raw = path.read_bytes()
+        key = hashlib.sha256(raw).hexdigest()
+        if key not in _LOADED:
+            _LOADED[key] = _read_calibration(path, raw.decode("utf-8"))
     except FileNotFoundError:
         raise InputError(str(path), "no such file (run `forecast experts --fit` to make it)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(str(path), f"cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
-    key = hashlib.sha256(text.encode()).hexdigest()
-    if key not in _LOADED:
-        _LOADED[key] = _read_calibration(path, text)
     return _LOADED[key]
 
 

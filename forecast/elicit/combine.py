@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 
 from forecast.elicit.claims import ReadClaim
 from forecast.elicit.likelihood import BaseRate, Weighed, cell_log_weights, group_sizes, weigh
@@ -227,11 +226,7 @@ def reweighted(fc: Forecast, comb: Combination, *, smooth: bool = True,
         days = survival["days"].to_numpy()
         untilted = fc.curves if fc.claim_edges is None and fc.curves.shape[0] == days.size else None
         curves = tilted.draw_survival(days, base=untilted)
-        if bands:
-            table = survival_bands(days, curves, tilted.draw_weights)
-        else:  # the mean curve only (enough for the headline numbers)
-            table = pd.DataFrame({"days": days,
-                                  "mean": np.clip(curves @ tilted.draw_weights, 0.0, 1.0)})
+        table = survival_bands(days, curves, tilted.draw_weights, bands=bands)
         tilted.survival = survival[["days", "date"]].join(table.drop(columns="days"))
         tilted.curves = curves
     return tilted
